@@ -1,0 +1,1 @@
+"""Commands the service sends the agent: one handler per command name, dispatched by ``dispatch.run``."""

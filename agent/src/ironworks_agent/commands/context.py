@@ -1,0 +1,22 @@
+"""What every command handler gets: the safety guard, the node's settings from lookup, a progress sink."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ironworks_agent.progress import ProgressCallback
+from ironworks_agent.safety import DeviceGuard
+
+
+@dataclass
+class CommandContext:
+    guard: DeviceGuard
+    progress: ProgressCallback | None = None
+    boot_mac: str | None = None
+    include_loop: bool = False
+    root_device_hints: dict[str, Any] = field(default_factory=dict)
+    skip_list: list[dict[str, Any]] = field(default_factory=list)
+    allow_md5: bool = False
+    tmpdir: str | None = None
+    allow_power: bool = False

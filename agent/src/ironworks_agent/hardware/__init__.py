@@ -1,0 +1,1 @@
+"""Hardware access: block devices, inventory, root device hints, erase, image write, config drive."""

@@ -1,0 +1,40 @@
+"""The Starlette application: routes of every resource and Ironic-shaped 404/405 answers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ironworks import errors
+from ironworks.api.common import error_response, version_headers
+from ironworks.api.routes import agent, chassis, drivers, nodes, portgroups, ports, provision, root
+
+if TYPE_CHECKING:
+    from ironworks.bootstrap import Services
+
+ROUTE_MODULES = [root, nodes, drivers, ports, portgroups, chassis, provision, agent]
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        err: errors.IronworksError = errors.IronworksError(f"Method {request.method} is not allowed on "
+                                                           f"{request.url.path}.")
+        err.http_status = 405
+    else:
+        err = errors.NotFound(f"The resource could not be found: {request.url.path}")
+        err.http_status = exc.status_code if exc.status_code >= 400 else 404
+    return error_response(err, version_headers(None))
+
+
+def create_app(services: Services) -> Starlette:
+    routes = []
+    for module in ROUTE_MODULES:
+        routes.extend(module.routes)
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    app.state.services = services
+    return app

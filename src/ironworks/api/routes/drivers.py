@@ -1,0 +1,71 @@
+"""/v1/drivers: the enabled hardware types and their interfaces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.routing import Route
+
+from ironworks import errors
+from ironworks.api import microversion as mv
+from ironworks.api.common import Ctx, endpoint, parse_bool
+from ironworks.drivers.hardware_types import INTERFACE_KINDS, HardwareType
+
+
+def _render(ctx: Ctx, hw: HardwareType, detail: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": hw.name,
+        "hosts": [ctx.services.settings.effective_conductor_name],
+        "type": "dynamic",
+        "links": [
+            {"href": f"{ctx.base_url}/v1/drivers/{hw.name}", "rel": "self"},
+            {"href": f"{ctx.base_url}/drivers/{hw.name}", "rel": "bookmark"},
+        ],
+    }
+    if ctx.version >= mv.STATES_LINKS:
+        out["properties"] = [
+            {"href": f"{ctx.base_url}/v1/drivers/{hw.name}/properties", "rel": "self"},
+            {"href": f"{ctx.base_url}/drivers/{hw.name}/properties", "rel": "bookmark"},
+        ]
+    if detail and ctx.version >= mv.DYNAMIC_INTERFACES:
+        for kind in INTERFACE_KINDS:
+            if kind == "firmware" and ctx.version < mv.FIRMWARE:
+                continue
+            if kind == "bios" and ctx.version < 40:
+                continue
+            if kind == "rescue" and ctx.version < mv.RESCUE:
+                continue
+            if kind == "storage" and ctx.version < 33:
+                continue
+            out[f"default_{kind}_interface"] = hw.default(kind)
+            out[f"enabled_{kind}_interfaces"] = list(hw.supported(kind))
+    return out
+
+
+def list_drivers(ctx: Ctx) -> Any:
+    ctx.check_params(("type", "detail", "fields"))
+    kind = ctx.q_str("type")
+    if kind not in (None, "classic", "dynamic"):
+        raise errors.InvalidParameterValue(f"Invalid driver type {kind!r}: use 'classic' or 'dynamic'.")
+    detail = parse_bool("detail", ctx.q_str("detail")) if ctx.q_str("detail") is not None else False
+    hws = [] if kind == "classic" else list(ctx.services.drivers.hardware_types.values())
+    return {"drivers": [_render(ctx, hw, detail) for hw in hws]}
+
+
+def show_driver(ctx: Ctx) -> Any:
+    ctx.check_params(("fields",))
+    hw = ctx.services.drivers.get(ctx.path_params["driver"])
+    return _render(ctx, hw, True)
+
+
+def driver_properties(ctx: Ctx) -> Any:
+    ctx.check_params(())
+    hw = ctx.services.drivers.get(ctx.path_params["driver"])
+    return ctx.services.driver_properties(hw)
+
+
+routes = [
+    Route("/v1/drivers", endpoint(list_drivers), methods=["GET"]),
+    Route("/v1/drivers/{driver}", endpoint(show_driver), methods=["GET"]),
+    Route("/v1/drivers/{driver}/properties", endpoint(driver_properties), methods=["GET"]),
+]

@@ -1,0 +1,130 @@
+"""/v1/nodes/{node}/states/{provision,power}, /management/boot_device and /history: conductor requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.routing import Route
+
+from ironworks import errors
+from ironworks.api.common import Ctx, Reply, endpoint
+from ironworks.api.schemas.nodes import _iso
+from ironworks.conductor import intake
+from ironworks.db.repos.base import Record
+from ironworks.db.repos.history import HistoryRepo
+from ironworks.inventory import nodes as inventory
+
+
+def _states_location(ctx: Ctx) -> dict[str, str]:
+    return {"Location": f"{ctx.base_url}/v1/nodes/{ctx.path_params['node']}/states"}
+
+
+def set_provision_state(ctx: Ctx) -> Any:
+    ctx.check_params(())
+    node = intake.find(ctx.services, ctx.path_params["node"], ctx.version)
+    intake.provision(ctx.services, node, ctx.json_object(), ctx.version, ctx.request_id)
+    return Reply(202, headers=_states_location(ctx))
+
+
+def set_power_state(ctx: Ctx) -> Any:
+    ctx.check_params(())
+    node = intake.find(ctx.services, ctx.path_params["node"], ctx.version)
+    intake.set_power(ctx.services, node, ctx.json_object(), ctx.version, ctx.request_id)
+    return Reply(202, headers=_states_location(ctx))
+
+
+def get_boot_device(ctx: Ctx) -> Any:
+    ctx.check_params(())
+    node = inventory.find(ctx.services, ctx.path_params["node"], ctx.version)
+    return intake.get_boot_device(ctx.services, node)
+
+
+def set_boot_device(ctx: Ctx) -> Any:
+    ctx.check_params(())
+    node = inventory.find(ctx.services, ctx.path_params["node"], ctx.version)
+    intake.set_boot_device(ctx.services, node, ctx.json_object())
+    return Reply(204)
+
+
+def supported_boot_devices(ctx: Ctx) -> Any:
+    ctx.check_params(())
+    node = inventory.find(ctx.services, ctx.path_params["node"], ctx.version)
+    return {"supported_boot_devices": intake.supported_boot_devices(ctx.services, node)}
+
+
+# --- RAID --------------------------------------------------------------------------------------------------------
+def set_target_raid_config(ctx: Ctx) -> Any:
+    """``PUT /v1/nodes/{node}/states/raid``: store the target RAID configuration the raid interface builds."""
+    from ironworks.api import microversion as mv
+    from ironworks.drivers import raid_config
+
+    ctx.check_params(())
+    mv.require(ctx.version, mv.RAID, "Setting the target RAID configuration")
+    config = raid_config.validate(ctx.json())
+    node = inventory.find(ctx.services, ctx.path_params["node"], ctx.version)
+    impl = node.get("raid_interface") or ""
+    if ctx.services.drivers.implementation("raid", impl) is None or impl.startswith("no-"):
+        raise errors.InvalidParameterValue(
+            f"The raid interface {impl!r} of node {node['uuid']} does not support RAID configuration.")
+
+    def mutate(current: Record) -> dict[str, Any]:
+        if current["reservation"]:
+            raise errors.NodeLocked(node=current["uuid"], host=current["reservation"])
+        return {"target_raid_config": config}
+
+    ctx.services.nodes.update(node["uuid"], mutate)
+    return Reply(204)
+
+
+# --- history ----------------------------------------------------------------------------------------------------
+def _history_item(ctx: Ctx, node: Record, item: Record, detail: bool) -> dict[str, Any]:
+    link = f"/v1/nodes/{node['uuid']}/history/{item['uuid']}"
+    out: dict[str, Any] = {
+        "uuid": item["uuid"], "created_at": _iso(item["created_at"]), "severity": item["severity"],
+        "event": item["event"],
+        "links": [{"href": f"{ctx.base_url}{link}", "rel": "self"},
+                  {"href": f"{ctx.base_url}{link.removeprefix('/v1')}", "rel": "bookmark"}],
+    }
+    if detail:
+        out.update(event_type=item["event_type"], conductor=item["conductor"], user=item["user"])
+    return out
+
+
+def _history_node(ctx: Ctx) -> Record:
+    # Ironic gates history at 1.78; Ironworks advertises less (docs/api-compatibility.md) but serves it at every
+    # version as an extension, so operators can read why a node failed.
+    return inventory.find(ctx.services, ctx.path_params["node"], ctx.version)
+
+
+def list_history(ctx: Ctx) -> Any:
+    ctx.check_params(("detail", "marker", "limit"))
+    node = _history_node(ctx)
+    detail = bool(ctx.q_bool("detail"))
+    limit = ctx.q_int("limit")
+    if limit is not None and limit <= 0:
+        raise errors.Invalid("Limit must be positive")
+    items = HistoryRepo(ctx.services.db).list(node["id"], marker=ctx.q_str("marker"), limit=limit)
+    body: dict[str, Any] = {"history": [_history_item(ctx, node, i, detail) for i in items]}
+    if limit is not None and len(items) == limit:
+        body["next"] = (f"{ctx.base_url}/v1/nodes/{node['uuid']}/history?limit={limit}"
+                        f"&marker={items[-1]['uuid']}" + ("&detail=True" if detail else ""))
+    return body
+
+
+def show_history(ctx: Ctx) -> Any:
+    ctx.check_params(())
+    node = _history_node(ctx)
+    item = HistoryRepo(ctx.services.db).get(node["id"], ctx.path_params["event"])
+    return _history_item(ctx, node, item, True)
+
+
+routes = [
+    Route("/v1/nodes/{node}/states/provision", endpoint(set_provision_state), methods=["PUT"]),
+    Route("/v1/nodes/{node}/states/power", endpoint(set_power_state), methods=["PUT"]),
+    Route("/v1/nodes/{node}/management/boot_device", endpoint(get_boot_device), methods=["GET"]),
+    Route("/v1/nodes/{node}/management/boot_device", endpoint(set_boot_device), methods=["PUT"]),
+    Route("/v1/nodes/{node}/management/boot_device/supported", endpoint(supported_boot_devices), methods=["GET"]),
+    Route("/v1/nodes/{node}/states/raid", endpoint(set_target_raid_config), methods=["PUT"]),
+    Route("/v1/nodes/{node}/history", endpoint(list_history), methods=["GET"]),
+    Route("/v1/nodes/{node}/history/{event}", endpoint(show_history), methods=["GET"]),
+]

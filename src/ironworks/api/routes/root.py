@@ -1,0 +1,64 @@
+"""Version discovery: ``GET /`` and ``GET /v1`` in Ironic's shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.routing import Route
+
+from ironworks.api import microversion as mv
+from ironworks.api.common import Ctx, endpoint
+
+
+def _version(ctx: Ctx) -> dict[str, Any]:
+    return {
+        "id": "v1",
+        "links": [{"href": f"{ctx.base_url}/v1/", "rel": "self"}],
+        "status": "CURRENT",
+        "min_version": mv.MIN_VERSION,
+        "version": mv.MAX_VERSION,
+    }
+
+
+def root(ctx: Ctx) -> Any:
+    version = _version(ctx)
+    return {
+        "name": "OpenStack Ironic API",
+        "description": "Ironworks: bare-metal provisioning with an OpenStack Ironic compatible API.",
+        "default_version": version,
+        "versions": [version],
+    }
+
+
+def _links(ctx: Ctx, resource: str) -> list[dict[str, str]]:
+    return [
+        {"href": f"{ctx.base_url}/v1/{resource}/", "rel": "self"},
+        {"href": f"{ctx.base_url}/{resource}/", "rel": "bookmark"},
+    ]
+
+
+def v1(ctx: Ctx) -> Any:
+    body: dict[str, Any] = {
+        "id": "v1",
+        "links": [
+            {"href": f"{ctx.base_url}/v1/", "rel": "self"},
+            {"href": "https://docs.openstack.org/ironic/latest/contributor/webapi.html", "rel": "describedby",
+             "type": "text/html"},
+        ],
+        "media_types": [{"base": "application/json", "type": "application/vnd.openstack.ironic.v1+json"}],
+        "chassis": _links(ctx, "chassis"),
+        "nodes": _links(ctx, "nodes"),
+        "ports": _links(ctx, "ports"),
+        "drivers": _links(ctx, "drivers"),
+        "version": _version(ctx),
+    }
+    if ctx.version >= mv.PORTGROUPS:
+        body["portgroups"] = _links(ctx, "portgroups")
+    return body
+
+
+routes = [
+    Route("/", endpoint(root, versioned=False), methods=["GET"]),
+    Route("/v1", endpoint(v1), methods=["GET"]),
+    Route("/v1/", endpoint(v1), methods=["GET"]),
+]

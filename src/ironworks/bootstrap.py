@@ -1,0 +1,146 @@
+"""The composition root: settings → database → repositories → driver registry → (conductor) → API app.
+
+Everything that has state is built here, once, and handed down. Tests build their own ``Services`` the same
+way with their own settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from ironworks.conductor.service import Conductor
+from ironworks.conductor.task import Task, TaskContext
+from ironworks.db import migrate
+from ironworks.db.engine import Database
+from ironworks.db.repos.base import Record
+from ironworks.db.repos.chassis import ChassisRepo
+from ironworks.db.repos.nodes import NodeRepo
+from ironworks.db.repos.portgroups import PortgroupRepo
+from ironworks.db.repos.ports import PortRepo
+from ironworks.drivers.agent.channel import AgentChannel
+from ironworks.drivers.agent.channel import install as install_agent
+from ironworks.drivers.hardware_types import DRIVER_INFO, INTERFACE_KINDS, HardwareType
+from ironworks.drivers.registry import DriverRegistry
+from ironworks.errors import IronworksError
+from ironworks.settings import Settings
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class Services:
+    settings: Settings
+    db: Database
+    drivers: DriverRegistry
+    nodes: NodeRepo
+    ports: PortRepo
+    portgroups: PortgroupRepo
+    chassis: ChassisRepo
+
+    #: the conductor of this process, built by ``start_conductor`` (None in API-only processes and tools)
+    conductor: Conductor | None = dataclasses.field(default=None, kw_only=True)
+    #: the command channel to ramdisk agents (drivers/agent/channel.py)
+    agent: AgentChannel | None = dataclasses.field(default=None, kw_only=True)
+
+    # --- questions the API asks; answered by the conductor ----------------------------------------------------
+    def conductor_for(self, node: Record) -> str | None:
+        """The live conductor that manages ``node`` (None when no conductor is running)."""
+        conductor = getattr(self, "conductor", None)
+        if conductor is None or not conductor.started:
+            return None
+        return conductor.conductor_for(node)
+
+    def start_conductor(self) -> Conductor:
+        conductor = getattr(self, "conductor", None)
+        if conductor is None:
+            conductor = Conductor(self.db, self.settings, self.drivers)
+            self.conductor = conductor
+        if not conductor.started:
+            conductor.start()
+        return conductor
+
+    def validate_node(self, node: Record) -> dict[str, Any]:
+        """Per-interface validation without hardware I/O, through the interface classes' ``validate``.
+
+        Implementations this service does not have yet fall back to checking their required driver_info keys.
+        """
+        result: dict[str, Any] = {}
+        view = Task(TaskContext(self.db, self.settings, self.drivers, self.settings.effective_conductor_name),
+                    dict(node), "validate")
+        view.held = False
+        for kind in INTERFACE_KINDS:
+            impl = node.get(f"{kind}_interface")
+            if impl is None or impl.startswith("no-") or impl == "noop":
+                result[kind] = {"result": None, "reason": f"not supported by {impl or 'this node'}"}
+                continue
+            iface = self.drivers.implementation(kind, impl)
+            if iface is not None:
+                try:
+                    iface.validate(view)
+                    result[kind] = {"result": True}
+                except IronworksError as exc:
+                    result[kind] = {"result": False, "reason": exc.message}
+                continue
+            required, _ = DRIVER_INFO.get(impl, ((), {}))
+            missing = [key for key in required if not node["driver_info"].get(key)]
+            if missing:
+                result[kind] = {"result": False,
+                                "reason": f"missing driver_info: {', '.join(missing)} (needed by {impl})"}
+            else:
+                result[kind] = {"result": True}
+        return result
+
+    def driver_properties(self, hw: HardwareType) -> dict[str, str]:
+        props: dict[str, str] = {}
+        for kind in INTERFACE_KINDS:
+            for impl in hw.supported(kind):
+                props.update(DRIVER_INFO.get(impl, ((), {}))[1])
+                iface = self.drivers.implementation(kind, impl)
+                if iface is not None:
+                    props.update(iface.properties)
+        return props
+
+    def close(self) -> None:
+        conductor = getattr(self, "conductor", None)
+        if conductor is not None:
+            conductor.stop()
+        self.db.dispose()
+
+
+def build_drivers(settings: Settings) -> DriverRegistry:
+    """The driver registry, with the BMC interfaces sharing one policy and per-BMC limiter per protocol."""
+    from ironworks.drivers.bmc.policy import BMCPolicy
+    from ironworks.drivers.ipmi.interfaces import IPMIConnections, IPMIManagement, IPMIPower
+    from ironworks.drivers.redfish.interfaces import RedfishConnections, RedfishManagement, RedfishPower
+
+    registry = DriverRegistry(settings.enabled_hardware_types)
+    policy = BMCPolicy(
+        attempts=settings.bmc_attempts, backoff=settings.bmc_backoff, request_timeout=settings.bmc_request_timeout,
+        per_bmc_limit=settings.bmc_per_address_limit, power_timeout=settings.bmc_power_timeout,
+        poll_interval=settings.bmc_poll_interval,
+    )
+    ipmi = IPMIConnections(policy)
+    redfish = RedfishConnections(policy)
+    for impl in (IPMIPower(ipmi), IPMIManagement(ipmi), RedfishPower(redfish), RedfishManagement(redfish)):
+        registry.register(impl)
+    return registry
+
+
+def build_services(settings: Settings, *, upgrade_schema: bool = True) -> Services:
+    db = Database.from_url(settings.effective_database_url)
+    if upgrade_schema:
+        migrate.upgrade(db)
+    drivers = build_drivers(settings)
+    agent = install_agent(drivers, db)
+    return Services(
+        settings=settings,
+        db=db,
+        drivers=drivers,
+        nodes=NodeRepo(db),
+        ports=PortRepo(db),
+        portgroups=PortgroupRepo(db),
+        chassis=ChassisRepo(db),
+        agent=agent,
+    )

@@ -1,0 +1,46 @@
+"""Deploy and rebuild: ``available`` (or ``deploy failed``) → ``deploying`` → ``active``.
+
+1. The API moved the node to ``deploying`` (target ``active``), stored the configdrive in instance_info and
+   recorded the intent; a rebuild also comes from ``active`` / ``error``.
+2. power, deploy and boot validate the node (no I/O).
+3. A rebuild first cleans up the old instance's boot configuration.
+4. The deploy interface prepares, and the provisioning network is plugged.
+5. The plan is the driver's deploy steps with priority > 0 merged with the user's ``deploy_steps`` (priority 0
+   disables one); each runs in turn, shown in ``deploy_step``. A step may park the node in ``wait call-back``
+   until the agent calls back (or the callback timeout fails it).
+6. The instance is made bootable, tenant networks configured, the node powered on, and ``done`` → ``active``.
+   Any failure: ``deploy failed`` with ``last_error``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ironworks import states
+from ironworks.conductor import flows, steps
+from ironworks.conductor.flows import steprunner
+
+if TYPE_CHECKING:
+    from ironworks.conductor.task import Task
+
+
+def run(task: Task, args: dict[str, Any]) -> None:
+    flows.validate(task, "power", "deploy", "boot")
+    if args.get("rebuild"):
+        task.driver.boot.clean_up_instance(task)
+    task.driver.deploy.prepare(task)
+    task.driver.network.add_provisioning_network(task)
+    steprunner.store_plan(task, "deploy", steps.deploy_plan(task.driver, args.get("deploy_steps")))
+    resume(task)
+
+
+def resume(task: Task) -> None:
+    """Run the remaining deploy steps (also the continuation after ``wait call-back``)."""
+    if not steprunner.run(task, "deploy"):
+        return
+    task.driver.network.remove_provisioning_network(task)
+    task.driver.network.configure_tenant_networks(task)
+    task.driver.boot.prepare_instance(task)
+    reached = flows.set_power(task, states.POWER_ON)
+    task.process_event("done", release=True, deploy_step={}, power_state=reached, target_power_state=None,
+                       driver_internal_info=steprunner.cleared_info(task, "deploy"), last_error=None)

@@ -1,0 +1,138 @@
+"""Clean and deploy steps: discovery from the decorated driver methods, ordering, user-step validation, running.
+
+A step is a plain dict, the shape Ironic shows in ``clean_step`` / ``deploy_step``::
+
+    {"interface": "raid", "step": "create_configuration", "priority": 0, "abortable": False,
+     "argsinfo": {...}, "args": {...}}
+
+The decorators themselves live in ``drivers.base`` (``clean_step``, ``deploy_step``) so that drivers do not
+import the conductor; they are re-exported here.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+from ironworks import errors
+from ironworks.drivers.base import Driver, StepInfo, clean_step, deploy_step
+
+if TYPE_CHECKING:
+    from ironworks.conductor.task import Task
+
+__all__ = ["clean_step", "deploy_step", "discover", "automated_clean_plan", "deploy_plan",
+           "validate_user_clean_steps", "validate_user_deploy_steps", "execute"]
+
+#: interfaces in the order their steps run when priorities tie (Ironic's order)
+INTERFACE_ORDER = ("power", "management", "deploy", "bios", "raid", "firmware", "inspect", "boot", "rescue",
+                   "network", "storage", "console", "vendor")
+
+
+def _order(interface: str) -> int:
+    return INTERFACE_ORDER.index(interface) if interface in INTERFACE_ORDER else len(INTERFACE_ORDER)
+
+
+def discover(driver: Driver, kind: str) -> list[dict[str, Any]]:
+    """Every ``kind`` ("clean" / "deploy") step the node's interfaces declare, with its default priority."""
+    found: list[dict[str, Any]] = []
+    for interface, impl in driver.interfaces.items():
+        for name, member in inspect.getmembers(type(impl), inspect.isfunction):
+            info: StepInfo | None = getattr(member, "_ironworks_steps", {}).get(kind)
+            if info is None:
+                continue
+            step: dict[str, Any] = {"interface": interface, "step": name, "priority": info.priority,
+                                    "argsinfo": info.argsinfo, "requires_ramdisk": info.requires_ramdisk}
+            if kind == "clean":
+                step["abortable"] = info.abortable
+            found.append(step)
+    return sorted(found, key=lambda s: (-s["priority"], _order(s["interface"]), s["step"]))
+
+
+def _public(step: dict[str, Any], args: dict[str, Any] | None = None, priority: int | None = None) -> dict[str, Any]:
+    out = {"interface": step["interface"], "step": step["step"], "args": args or {},
+           "priority": step["priority"] if priority is None else priority}
+    if "abortable" in step:
+        out["abortable"] = step["abortable"]
+    return out
+
+
+def automated_clean_plan(driver: Driver) -> list[dict[str, Any]]:
+    return [_public(s) for s in discover(driver, "clean") if s["priority"] > 0]
+
+
+def _check_shape(steps: Any, kind: str, need_priority: bool) -> list[dict[str, Any]]:
+    if not isinstance(steps, list) or not steps and kind == "clean":
+        raise errors.InvalidParameterValue(f"{kind}_steps must be a non-empty list of steps.")
+    allowed = {"interface", "step", "args", "priority"}
+    for step in steps:
+        if not isinstance(step, dict):
+            raise errors.InvalidParameterValue(f"Each {kind} step must be an object, not {step!r}.")
+        unknown = set(step) - allowed
+        if unknown:
+            raise errors.InvalidParameterValue(f"Unknown key(s) {sorted(unknown)} in {kind} step {step!r}.")
+        if not isinstance(step.get("interface"), str) or not isinstance(step.get("step"), str):
+            raise errors.InvalidParameterValue(f"A {kind} step needs string 'interface' and 'step': {step!r}.")
+        if not isinstance(step.get("args", {}), dict):
+            raise errors.InvalidParameterValue(f"'args' of {kind} step {step['step']} must be an object.")
+        if need_priority and "priority" not in step:
+            raise errors.InvalidParameterValue(f"Deploy step {step['step']} needs a 'priority'.")
+        prio = step.get("priority", 0)
+        if isinstance(prio, bool) or not isinstance(prio, int) or prio < 0:
+            raise errors.InvalidParameterValue(f"'priority' of {kind} step {step['step']} must be an integer >= 0.")
+    return steps
+
+
+def _resolve(driver: Driver, kind: str, user_steps: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict]]:
+    known = {(s["interface"], s["step"]): s for s in discover(driver, kind)}
+    resolved = []
+    for user in user_steps:
+        key = (user["interface"], user["step"])
+        step = known.get(key)
+        if step is None:
+            raise errors.InvalidParameterValue(
+                f"{kind.title()} step {user['interface']}.{user['step']} is not supported by node's driver "
+                f"interfaces. Supported: {', '.join(f'{i}.{n}' for i, n in sorted(known)) or 'none'}."
+            )
+        args = user.get("args") or {}
+        argsinfo = step["argsinfo"] or {}
+        unexpected = sorted(set(args) - set(argsinfo))
+        if unexpected:
+            raise errors.InvalidParameterValue(
+                f"{kind.title()} step {key[0]}.{key[1]} got unexpected argument(s): {', '.join(unexpected)}.")
+        missing = sorted(k for k, info in argsinfo.items() if info.get("required") and k not in args)
+        if missing:
+            raise errors.InvalidParameterValue(
+                f"{kind.title()} step {key[0]}.{key[1]} is missing required argument(s): {', '.join(missing)}.")
+        resolved.append((step, user))
+    return resolved
+
+
+def validate_user_clean_steps(driver: Driver, steps: Any) -> list[dict[str, Any]]:
+    """Manual cleaning: the user's steps, in the user's order, each known and with valid arguments (400)."""
+    _check_shape(steps, "clean", need_priority=False)
+    return [_public(step, user.get("args")) for step, user in _resolve(driver, "clean", steps)]
+
+
+def validate_user_deploy_steps(driver: Driver, steps: Any) -> list[dict[str, Any]]:
+    _check_shape(steps, "deploy", need_priority=True)
+    return [_public(step, user.get("args"), user["priority"]) for step, user in _resolve(driver, "deploy", steps)]
+
+
+def deploy_plan(driver: Driver, user_steps: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The driver's enabled deploy steps merged with the user's (a user priority 0 disables a step)."""
+    plan = {(s["interface"], s["step"]): _public(s) for s in discover(driver, "deploy") if s["priority"] > 0}
+    for step in user_steps or []:
+        plan[(step["interface"], step["step"])] = step
+    enabled = [s for s in plan.values() if s["priority"] > 0]
+    return sorted(enabled, key=lambda s: (-s["priority"], _order(s["interface"]), s["step"]))
+
+
+def execute(task: Task, step: dict[str, Any]) -> Any:
+    """Call the step's method on the node's interface with its arguments."""
+    impl = task.driver.get(step["interface"])
+    if impl is None:
+        raise errors.DriverError(reason=f"node {task.uuid} has no usable {step['interface']} interface")
+    method = getattr(impl, step["step"], None)
+    if method is None:
+        raise errors.DriverError(reason=f"{step['interface']}.{step['step']} does not exist")
+    return method(task, **(step.get("args") or {}))

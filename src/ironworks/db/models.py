@@ -1,0 +1,230 @@
+"""SQLAlchemy 2 table definitions. One class per table; no behaviour beyond column defaults.
+
+Column names follow Ironic's so that the API layer maps them one to one. JSON blobs (driver_info,
+properties, ...) are JSON columns, never pickles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class TimestampMixin:
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime, onupdate=utcnow, nullable=True)
+
+
+class Chassis(TimestampMixin, Base):
+    __tablename__ = "chassis"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    description: Mapped[str | None] = mapped_column(String(255))
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+
+
+class Conductor(Base):
+    __tablename__ = "conductors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hostname: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    conductor_group: Mapped[str] = mapped_column(String(255), default="", nullable=False)
+    online: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class Node(TimestampMixin, Base):
+    __tablename__ = "nodes"
+    __table_args__ = (
+        Index("nodes_provision_state_idx", "provision_state"),
+        Index("nodes_conductor_group_idx", "conductor_group"),
+        Index("nodes_reservation_idx", "reservation"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    name: Mapped[str | None] = mapped_column(String(255), unique=True)
+    chassis_id: Mapped[int | None] = mapped_column(ForeignKey("chassis.id"))
+    driver: Mapped[str] = mapped_column(String(255), nullable=False)
+    driver_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    driver_internal_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    instance_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    instance_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)
+    instance_name: Mapped[str | None] = mapped_column(String(255))
+    provision_state: Mapped[str] = mapped_column(String(15), nullable=False)
+    target_provision_state: Mapped[str | None] = mapped_column(String(15))
+    provision_updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    power_state: Mapped[str | None] = mapped_column(String(15))
+    target_power_state: Mapped[str | None] = mapped_column(String(15))
+    console_enabled: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    maintenance: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    maintenance_reason: Mapped[str | None] = mapped_column(Text)
+    fault: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    reservation: Mapped[str | None] = mapped_column(String(255))
+    conductor_affinity: Mapped[int | None] = mapped_column(Integer)
+    conductor_group: Mapped[str] = mapped_column(String(255), default="", nullable=False)
+    resource_class: Mapped[str | None] = mapped_column(String(80))
+    raid_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    target_raid_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    clean_step: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    deploy_step: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    service_step: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    inspection_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    inspection_finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    automated_clean: Mapped[bool | None] = mapped_column(Boolean)
+    protected: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    protected_reason: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(255))
+    lessee: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    allocation_id: Mapped[int | None] = mapped_column(Integer)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    retired_reason: Mapped[str | None] = mapped_column(Text)
+    network_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    boot_mode: Mapped[str | None] = mapped_column(String(64))
+    secure_boot: Mapped[bool | None] = mapped_column(Boolean)
+    shard: Mapped[str | None] = mapped_column(String(255))
+    parent_node: Mapped[str | None] = mapped_column(String(36))
+    disable_power_off: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # hardware interfaces
+    bios_interface: Mapped[str | None] = mapped_column(String(255))
+    boot_interface: Mapped[str | None] = mapped_column(String(255))
+    console_interface: Mapped[str | None] = mapped_column(String(255))
+    deploy_interface: Mapped[str | None] = mapped_column(String(255))
+    firmware_interface: Mapped[str | None] = mapped_column(String(255))
+    inspect_interface: Mapped[str | None] = mapped_column(String(255))
+    management_interface: Mapped[str | None] = mapped_column(String(255))
+    network_interface: Mapped[str | None] = mapped_column(String(255))
+    power_interface: Mapped[str | None] = mapped_column(String(255))
+    raid_interface: Mapped[str | None] = mapped_column(String(255))
+    rescue_interface: Mapped[str | None] = mapped_column(String(255))
+    storage_interface: Mapped[str | None] = mapped_column(String(255))
+    vendor_interface: Mapped[str | None] = mapped_column(String(255))
+
+
+class NodeTrait(Base):
+    __tablename__ = "node_traits"
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), primary_key=True)
+    trait: Mapped[str] = mapped_column(String(255), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class Portgroup(TimestampMixin, Base):
+    __tablename__ = "portgroups"
+    __table_args__ = (UniqueConstraint("node_id", "name", name="uniq_portgroups0node_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    name: Mapped[str | None] = mapped_column(String(255), unique=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False, index=True)
+    address: Mapped[str | None] = mapped_column(String(18), unique=True)
+    mode: Mapped[str | None] = mapped_column(String(255))
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    standalone_ports_supported: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    physical_network: Mapped[str | None] = mapped_column(String(64))
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    internal_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+
+
+class Port(TimestampMixin, Base):
+    __tablename__ = "ports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    address: Mapped[str] = mapped_column(String(18), unique=True, nullable=False)
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False, index=True)
+    portgroup_id: Mapped[int | None] = mapped_column(ForeignKey("portgroups.id"), index=True)
+    local_link_connection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    pxe_enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    physical_network: Mapped[str | None] = mapped_column(String(64))
+    is_smartnic: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    internal_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+
+
+class Intent(Base):
+    """A request the API accepted (202) and the conductor has not finished: the durable half of async work."""
+
+    __tablename__ = "intents"
+    __table_args__ = (Index("intents_status_idx", "status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False, index=True)
+    node_uuid: Mapped[str] = mapped_column(String(36), nullable=False)
+    #: the flow to run: a provisioning event ("deploy", "clean"…) or "power"
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    #: pending → running → done | failed
+    status: Mapped[str] = mapped_column(String(16), default="pending", nullable=False)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class NodeHistory(Base):
+    """Failures and notable events of a node (``GET /v1/nodes/{node}/history``)."""
+
+    __tablename__ = "node_history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False, index=True)
+    event: Mapped[str | None] = mapped_column(Text)
+    event_type: Mapped[str | None] = mapped_column(String(255))
+    severity: Mapped[str | None] = mapped_column(String(255))
+    user: Mapped[str | None] = mapped_column(String(32))
+    conductor: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class AgentCommand(Base):
+    """A command queued for the ramdisk agent of a node (docs/agent-protocol.md §5–6)."""
+
+    __tablename__ = "agent_commands"
+    __table_args__ = (Index("agent_commands_node_status_idx", "node_id", "status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    #: queued → delivered → SUCCEEDED | FAILED
+    status: Mapped[str] = mapped_column(String(16), default="queued", nullable=False)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class NodeInventory(Base):
+    """The hardware inventory the agent reported for a node (``GET /v1/nodes/{node}/inventory``)."""
+
+    __tablename__ = "node_inventories"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), unique=True, nullable=False)
+    inventory: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    plugin_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)

@@ -1,0 +1,1 @@
+"""What the IPMI and Redfish drivers share: timeouts, retries, per-BMC concurrency, power verification."""

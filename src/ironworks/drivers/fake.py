@@ -1,0 +1,263 @@
+"""``fake`` implementations of every interface: the ``fake-hardware`` type that runs every flow without hardware.
+
+They are instant by default, so scale benchmarks measure Ironworks rather than hardware. Tests steer them
+through the node's ``driver_info`` (the only channel an operator has too):
+
+* ``fake_sleep_<op>``: seconds to sleep in that operation (op: power, power_get, deploy, clean (preparing
+  cleaning), clean_step (the automated clean step), inspect, rescue, unrescue, adopt, teardown, boot_device);
+* ``fake_fail_<op>``: a message; the operation raises ``DriverError`` with it;
+* ``fake_wait_<op>``: true to return ``WAIT`` (deploy, clean, inspect, rescue): the node parks in the wait
+  state as if a ramdisk were booting and never called back;
+* ``fake_power_file``: a file holding the "BMC" power state (``power on`` / ``power off``). Whatever writes
+  it plays the part of someone pressing the power button, which is how power sync is tested.
+
+Without a power file the simulated BMC state lives in memory, starting from the node's recorded state.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ironworks import errors, states
+from ironworks.drivers import base
+from ironworks.drivers.base import WAIT, TaskView, clean_step, deploy_step
+
+
+def _behave(task: TaskView, op: str) -> bool:
+    """Apply the injected sleep / failure of ``op``; return True when the op should report ``WAIT``."""
+    info = task.node["driver_info"]
+    delay = info.get(f"fake_sleep_{op}")
+    if delay:
+        try:
+            time.sleep(float(delay))
+        except (TypeError, ValueError) as exc:
+            raise errors.DriverError(reason=f"fake_sleep_{op} is not a number: {delay!r}") from exc
+    failure = info.get(f"fake_fail_{op}")
+    if failure:
+        raise errors.DriverError(reason=str(failure))
+    return str(info.get(f"fake_wait_{op}", "")).lower() in ("1", "true", "yes")
+
+
+class FakePower(base.PowerInterface):
+    name = "fake"
+    properties = {"fake_power_file": "File holding the simulated BMC power state. Optional."}
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state: dict[str, str] = {}
+
+    def _read(self, task: TaskView) -> str:
+        path = task.node["driver_info"].get("fake_power_file")
+        if path:
+            try:
+                text = Path(path).read_text().strip()
+            except OSError as exc:
+                raise errors.DriverError(reason=f"cannot read the fake BMC file {path}: {exc}") from exc
+            return text if text in (states.POWER_ON, states.POWER_OFF) else states.POWER_ERROR
+        with self._lock:
+            return self._state.get(task.node["uuid"]) or task.node.get("power_state") or states.POWER_OFF
+
+    def _write(self, task: TaskView, state: str) -> None:
+        path = task.node["driver_info"].get("fake_power_file")
+        if path:
+            Path(path).write_text(state + "\n")
+        else:
+            with self._lock:
+                self._state[task.node["uuid"]] = state
+
+    def get_power_state(self, task: TaskView) -> str:
+        _behave(task, "power_get")
+        return self._read(task)
+
+    def set_power_state(self, task: TaskView, state: str, timeout: float | None = None) -> str:
+        _behave(task, "power")
+        reached = states.POWER_OFF if state == states.SOFT_POWER_OFF else state
+        self._write(task, reached)
+        return reached
+
+    def reboot(self, task: TaskView, soft: bool = False, timeout: float | None = None) -> str:
+        _behave(task, "power")
+        self._write(task, states.POWER_ON)
+        return states.POWER_ON
+
+    def supported_power_states(self, task: TaskView) -> tuple[str, ...]:
+        return (states.POWER_ON, states.POWER_OFF, states.REBOOT, states.SOFT_REBOOT, states.SOFT_POWER_OFF)
+
+
+class FakeManagement(base.ManagementInterface):
+    name = "fake"
+
+    def supported_boot_devices(self, task: TaskView) -> list[str]:
+        return ["pxe", "disk"]
+
+    def set_boot_device(self, task: TaskView, device: str, persistent: bool = False) -> None:
+        _behave(task, "boot_device")
+        if device not in self.supported_boot_devices(task):
+            raise errors.InvalidParameterValue(f"Invalid boot device {device} specified.")
+        task.set_internal(fake_boot_device=device, fake_boot_persistent=persistent)
+
+    def get_boot_device(self, task: TaskView) -> dict[str, Any]:
+        internal = task.node["driver_internal_info"]
+        return {"boot_device": internal.get("fake_boot_device", "pxe"),
+                "persistent": internal.get("fake_boot_persistent", False)}
+
+
+class FakeBoot(base.BootInterface):
+    name = "fake"
+
+    def prepare_ramdisk(self, task: TaskView, params: dict[str, Any]) -> None: ...
+    def clean_up_ramdisk(self, task: TaskView) -> None: ...
+    def prepare_instance(self, task: TaskView) -> None: ...
+    def clean_up_instance(self, task: TaskView) -> None: ...
+
+
+class FakeDeploy(base.DeployInterface):
+    name = "fake"
+
+    @deploy_step(priority=100)
+    def deploy(self, task: TaskView) -> str | None:
+        return WAIT if _behave(task, "deploy") else None
+
+    def tear_down(self, task: TaskView) -> None:
+        _behave(task, "teardown")
+
+    def take_over(self, task: TaskView) -> None:
+        _behave(task, "adopt")
+
+    def prepare_cleaning(self, task: TaskView) -> str | None:
+        return WAIT if _behave(task, "clean") else None
+
+    @clean_step(priority=99, abortable=True, requires_ramdisk=False)
+    def erase_devices_metadata(self, task: TaskView) -> None:
+        """Remove partition tables and signatures (instant on fake hardware; leaves a mark tests can see)."""
+        _behave(task, "clean_step")
+        task.set_internal(fake_metadata_erased=True)
+
+    @clean_step(priority=0, abortable=True, requires_ramdisk=False)
+    def erase_devices(self, task: TaskView) -> None:
+        """Overwrite every disk (manual only on fake hardware)."""
+
+    @clean_step(priority=0, abortable=True, requires_ramdisk=False,
+                argsinfo={"seconds": {"description": "how long to sleep", "required": True}})
+    @deploy_step(priority=0, requires_ramdisk=False,
+                 argsinfo={"seconds": {"description": "how long to sleep", "required": True}})
+    def sleep(self, task: TaskView, seconds: Any) -> None:
+        """Sleep for a while: a step whose progress can be watched."""
+        try:
+            time.sleep(float(seconds))
+        except (TypeError, ValueError) as exc:
+            raise errors.InvalidParameterValue(f"seconds must be a number, not {seconds!r}") from exc
+
+
+class FakeInspect(base.InspectInterface):
+    name = "fake"
+
+    def inspect_hardware(self, task: TaskView) -> str | None:
+        if _behave(task, "inspect"):
+            return WAIT
+        props = dict(task.node["properties"])
+        props.setdefault("cpu_arch", "x86_64")
+        props.setdefault("memory_mb", 4096)
+        props.setdefault("local_gb", 40)
+        task.update(properties=props)
+        return None
+
+
+class FakeRaid(base.RaidInterface):
+    name = "fake"
+
+    @clean_step(priority=0, requires_ramdisk=False, argsinfo={
+        "create_root_volume": {"description": "create the root volume (default true)", "required": False},
+        "create_nonroot_volumes": {"description": "create the other volumes (default true)", "required": False},
+    })
+    def create_configuration(self, task: TaskView, create_root_volume: bool = True,
+                             create_nonroot_volumes: bool = True) -> None:
+        target = task.node["target_raid_config"] or {}
+        disks = [d for d in target.get("logical_disks", [])
+                 if (d.get("is_root_volume") and create_root_volume)
+                 or (not d.get("is_root_volume") and create_nonroot_volumes)]
+        task.update(raid_config={"logical_disks": disks})
+
+    @clean_step(priority=0, requires_ramdisk=False)
+    def delete_configuration(self, task: TaskView) -> None:
+        task.update(raid_config={})
+
+    @deploy_step(priority=0, requires_ramdisk=False,
+                 argsinfo={"raid_config": {"description": "the RAID configuration to apply", "required": True}})
+    def apply_configuration(self, task: TaskView, raid_config: Any) -> None:
+        self.validate_raid_config(task, raid_config)
+        task.update(raid_config=raid_config)
+
+
+class FakeConsole(base.ConsoleInterface):
+    name = "fake"
+
+    def start_console(self, task: TaskView) -> None: ...
+    def stop_console(self, task: TaskView) -> None: ...
+
+    def get_console(self, task: TaskView) -> dict[str, Any]:
+        return {"type": "fake", "url": None}
+
+
+class FakeRescue(base.RescueInterface):
+    name = "fake"
+
+    def rescue(self, task: TaskView) -> str | None:
+        return WAIT if _behave(task, "rescue") else None
+
+    def unrescue(self, task: TaskView) -> None:
+        _behave(task, "unrescue")
+
+
+class NoopNetwork(base.NetworkInterface):
+    name = "noop"
+
+
+class FlatNetwork(base.NetworkInterface):
+    """Flat networking needs nothing on fake hardware; the real one belongs to networking/."""
+
+    name = "flat"
+
+
+class NoopStorage(base.StorageInterface):
+    name = "noop"
+
+
+class FakeStorage(base.StorageInterface):
+    name = "fake"
+
+
+class FakeBios(base.BiosInterface):
+    name = "fake"
+
+    @clean_step(priority=0, requires_ramdisk=False,
+                argsinfo={"settings": {"description": "list of {name, value}", "required": True}})
+    def apply_configuration(self, task: TaskView, settings: Any) -> None:
+        if not isinstance(settings, list):
+            raise errors.InvalidParameterValue("settings must be a list of {name, value} objects.")
+
+    @clean_step(priority=0, requires_ramdisk=False)
+    def factory_reset(self, task: TaskView) -> None: ...
+
+
+class FakeVendor(base.VendorInterface):
+    name = "fake"
+
+
+class FakeFirmware(base.FirmwareInterface):
+    name = "fake"
+
+
+def _no(kind: str) -> type[base.BaseInterface]:
+    return type(f"No{kind.title()}", (base.NoInterface,), {"kind": kind, "name": f"no-{kind}"})
+
+
+#: every implementation this module provides
+IMPLEMENTATIONS: tuple[type[base.BaseInterface], ...] = (
+    FakePower, FakeManagement, FakeBoot, FakeDeploy, FakeInspect, FakeRaid, FakeConsole, FakeRescue,
+    NoopNetwork, FlatNetwork, NoopStorage, FakeStorage, FakeBios, FakeVendor, FakeFirmware,
+    *(_no(kind) for kind in ("bios", "console", "firmware", "inspect", "raid", "rescue", "vendor")),
+)

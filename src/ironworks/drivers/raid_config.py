@@ -1,0 +1,85 @@
+"""Ironic's target RAID configuration (``PUT /v1/nodes/{node}/states/raid``), validated. Pure.
+
+``{"logical_disks": [{"size_gb": 100 | "MAX", "raid_level": "1", "volume_name": "root",
+"is_root_volume": true, "controller": "software", "physical_disks": [...], ...}]}``. An empty list clears it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ironworks import errors
+
+RAID_LEVELS = ("0", "1", "2", "5", "6", "1+0", "5+0", "6+0", "10")
+_KEYS: dict[str, str] = {
+    "size_gb": "a positive number of GiB or \"MAX\"",
+    "raid_level": f"one of {', '.join(RAID_LEVELS)}",
+    "volume_name": "a string",
+    "is_root_volume": "a boolean",
+    "share_physical_disks": "a boolean",
+    "disk_type": "hdd or ssd",
+    "interface_type": "sata, scsi or sas",
+    "number_of_physical_disks": "a positive integer",
+    "controller": "a string",
+    "physical_disks": "a list",
+}
+
+
+def _bad(index: int, key: str, value: Any) -> errors.InvalidParameterValue:
+    return errors.InvalidParameterValue(
+        f"Invalid target RAID configuration: logical_disks[{index}].{key} = {value!r}; expected {_KEYS[key]}."
+    )
+
+
+def validate(config: Any) -> dict[str, Any]:
+    """Return the configuration to store ({} when it has no logical disks) or raise InvalidParameterValue."""
+    if not isinstance(config, dict):
+        raise errors.InvalidParameterValue("The target RAID configuration must be a JSON object.")
+    unknown = set(config) - {"logical_disks"}
+    if unknown or "logical_disks" not in config:
+        raise errors.InvalidParameterValue(
+            "The target RAID configuration must be {\"logical_disks\": [...]}"
+            + (f"; unexpected: {', '.join(sorted(unknown))}" if unknown else "")
+        )
+    disks = config["logical_disks"]
+    if not isinstance(disks, list):
+        raise errors.InvalidParameterValue("logical_disks must be a list.")
+    if not disks:
+        return {}
+    roots = 0
+    for index, disk in enumerate(disks):
+        if not isinstance(disk, dict):
+            raise errors.InvalidParameterValue(f"logical_disks[{index}] must be an object.")
+        extra = set(disk) - set(_KEYS)
+        if extra:
+            raise errors.InvalidParameterValue(
+                f"Invalid target RAID configuration: logical_disks[{index}] has unknown key(s) "
+                f"{', '.join(sorted(extra))}."
+            )
+        for required in ("size_gb", "raid_level"):
+            if required not in disk:
+                raise errors.InvalidParameterValue(f"logical_disks[{index}] needs '{required}'.")
+        size = disk["size_gb"]
+        if size != "MAX" and (isinstance(size, bool) or not isinstance(size, int | float) or size <= 0):
+            raise _bad(index, "size_gb", size)
+        if disk["raid_level"] not in RAID_LEVELS:
+            raise _bad(index, "raid_level", disk["raid_level"])
+        for key in ("volume_name", "controller"):
+            if key in disk and not isinstance(disk[key], str):
+                raise _bad(index, key, disk[key])
+        for key in ("is_root_volume", "share_physical_disks"):
+            if key in disk and not isinstance(disk[key], bool):
+                raise _bad(index, key, disk[key])
+        if "disk_type" in disk and disk["disk_type"] not in ("hdd", "ssd"):
+            raise _bad(index, "disk_type", disk["disk_type"])
+        if "interface_type" in disk and disk["interface_type"] not in ("sata", "scsi", "sas"):
+            raise _bad(index, "interface_type", disk["interface_type"])
+        count = disk.get("number_of_physical_disks")
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+            raise _bad(index, "number_of_physical_disks", count)
+        if "physical_disks" in disk and not isinstance(disk["physical_disks"], list):
+            raise _bad(index, "physical_disks", disk["physical_disks"])
+        roots += bool(disk.get("is_root_volume"))
+    if roots > 1:
+        raise errors.InvalidParameterValue("Only one logical disk can be the root volume (is_root_volume).")
+    return {"logical_disks": disks}

@@ -1,0 +1,1 @@
+"""Tenant networking: networks, VIF attachment and NIC selection, switch drivers."""

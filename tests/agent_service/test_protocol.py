@@ -1,0 +1,118 @@
+"""The agent protocol's rules through the real service: tokens, lookup states, polls and results."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import httpx
+import pytest
+
+from tests.agent_service.client import TOKEN_HEADER, PlayedAgent
+from tests.agent_service.conftest import MAC, agent_node
+from tests.conductor.helpers import move, provision, settle
+from tests.fixtures.servers import ServiceUnderTest
+
+STEPS = [{"interface": "raid", "step": "delete_configuration"}]
+
+
+def _clean_wait(api: httpx.Client, steps: list[dict[str, str]] = STEPS) -> str:
+    node = agent_node(api)
+    move(api, node, "manage")
+    assert provision(api, node, "clean", clean_steps=steps).status_code == 202
+    assert settle(api, node)["provision_state"] == "clean wait"
+    return node
+
+
+def test_lookup_only_in_agent_states_and_token_issued_once(service: ServiceUnderTest, api: httpx.Client,
+                                                           agent: PlayedAgent,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    node = agent_node(api)
+    assert agent.lookup().status_code == 404  # enroll: no agent expected
+    move(api, node, "manage")
+    assert agent.lookup().status_code == 404
+    provision(api, node, "clean", clean_steps=STEPS)
+    settle(api, node)
+    first = agent.lookup()
+    assert first.status_code == 200
+    token = first.json()["config"]["agent_token"]
+    assert len(token) >= 40 and first.json()["node"]["uuid"] == node
+    second = agent.lookup()
+    assert second.status_code == 200 and second.json()["config"]["agent_token"] == "******"
+    body = api.get(f"/v1/nodes/{node}").json()
+    assert token not in str(body)
+    assert body["driver_internal_info"].get("agent_secret_token_hash") in (None, "******")
+    assert agent.token == token
+    assert agent.heartbeat().status_code == 202
+    assert token not in caplog.text
+
+
+def test_lookup_rejects_bad_input(agent: PlayedAgent) -> None:
+    assert agent.http.get("/v1/lookup", params={"addresses": "not-a-mac"}).status_code == 400
+    assert agent.http.get("/v1/lookup").status_code == 400
+    assert agent.http.get("/v1/lookup", params={"node_uuid": "nope"}).status_code == 400
+    assert agent.http.get("/v1/lookup", params={"addresses": MAC, "bogus": "1"}).status_code == 400
+
+
+def test_calls_without_or_with_wrong_token_are_refused(service: ServiceUnderTest, api: httpx.Client,
+                                                       agent: PlayedAgent) -> None:
+    node = _clean_wait(api)
+    assert agent.lookup().status_code == 200
+    good = agent.token
+    assert good
+    hb = {"callback_url": "", "agent_version": "0.1.0"}
+    assert agent.http.post(f"/v1/heartbeat/{node}", json=hb).status_code == 401
+    assert agent.http.post(f"/v1/heartbeat/{node}", json=hb, headers={TOKEN_HEADER: "x" * 43}).status_code == 401
+    assert agent.http.post(f"/v1/heartbeat/{node}", json={**hb, "agent_token": "y" * 43},
+                           headers={TOKEN_HEADER: good}).status_code == 401
+    assert agent.http.get(f"/v1/agent/{node}/commands/next?wait=1").status_code == 401
+    assert agent.http.post(f"/v1/agent/{node}/commands/x/result", json={"status": "SUCCEEDED"}).status_code == 401
+    # the token in the body alone is accepted (Ironic's form)
+    assert agent.http.post(f"/v1/heartbeat/{node}", json={**hb, "agent_token": good}).status_code == 202
+    r = agent.http.post(f"/v1/heartbeat/{node}", json={**hb, "surprise": 1}, headers={TOKEN_HEADER: good})
+    assert r.status_code == 400
+    assert agent.http.post("/v1/heartbeat/6d85703a-565d-469a-96ce-30b6de53079d", json=hb,
+                           headers={TOKEN_HEADER: good}).status_code == 404
+    info = api.get(f"/v1/nodes/{node}").json()["driver_internal_info"]
+    assert info["agent_version"] == "0.1.0" and info["agent_last_heartbeat"]
+
+
+def test_results_are_idempotent_and_checked(service: ServiceUnderTest, api: httpx.Client,
+                                            agent: PlayedAgent) -> None:
+    node = _clean_wait(api, STEPS + [{"interface": "deploy", "step": "erase_devices_metadata"}])
+    agent.lookup()
+    agent.heartbeat()
+    command = agent.poll(5)
+    assert command is not None and command["name"] == "delete_configuration"
+    again = agent.poll(1)  # delivered without a result: the same command again
+    assert again is not None and again["id"] == command["id"]
+    assert agent.result("00000000-0000-0000-0000-000000000000").status_code == 404
+    bad = agent.http.post(f"/v1/agent/{node}/commands/{command['id']}/result", json={"status": "DONE"},
+                          headers={TOKEN_HEADER: str(agent.token)})
+    assert bad.status_code == 400
+    assert agent.result(command["id"]).status_code == 204
+    assert agent.result(command["id"]).status_code == 204  # same again: fine
+    assert agent.result(command["id"], error={"type": "ToolFailed", "message": "x"}).status_code == 409
+    second = agent.poll(5)
+    assert second is not None and second["name"] == "erase_devices_metadata"
+    assert agent.result(second["id"]).status_code == 204
+    assert settle(api, node)["provision_state"] == "manageable"
+
+
+def test_long_poll_answers_when_a_command_is_queued(service: ServiceUnderTest, api: httpx.Client,
+                                                    agent: PlayedAgent) -> None:
+    node = agent_node(api)
+    move(api, node, "manage")
+    provision(api, node, "inspect")
+    assert settle(api, node)["provision_state"] == "inspect wait"
+    assert agent.lookup().status_code == 200
+    assert agent.poll(1) is None  # nothing queued before the first heartbeat
+    got: list[object] = []
+    poller = threading.Thread(target=lambda: got.append(agent.poll(30)))
+    poller.start()
+    time.sleep(0.2)  # let the poll start waiting (if it has not, it finds the command at once: same answer)
+    assert agent.heartbeat().status_code == 202  # the heartbeat queues get_inventory for the waiting poll
+    poller.join(timeout=40)
+    assert got and isinstance(got[0], dict) and got[0]["name"] == "get_inventory"
