@@ -14,16 +14,22 @@ from ironworks.conductor.service import Conductor
 from ironworks.conductor.task import Task, TaskContext
 from ironworks.db import migrate
 from ironworks.db.engine import Database
+from ironworks.db.repos.allocations import AllocationRepo
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.chassis import ChassisRepo
+from ironworks.db.repos.flavors import FlavorRepo
 from ironworks.db.repos.nodes import NodeRepo
 from ironworks.db.repos.portgroups import PortgroupRepo
 from ironworks.db.repos.ports import PortRepo
+from ironworks.db.repos.projects import ProjectRepo
 from ironworks.drivers.agent.channel import AgentChannel
 from ironworks.drivers.agent.channel import install as install_agent
+from ironworks.drivers.boot.netboot import install as install_boot
 from ironworks.drivers.hardware_types import DRIVER_INFO, INTERFACE_KINDS, HardwareType
+from ironworks.drivers.network.vlan import install as install_vlan_network
 from ironworks.drivers.registry import DriverRegistry
 from ironworks.errors import IronworksError
+from ironworks.netboot.service import NetbootConfig, NetbootService
 from ironworks.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -38,11 +44,16 @@ class Services:
     ports: PortRepo
     portgroups: PortgroupRepo
     chassis: ChassisRepo
+    allocations: AllocationRepo
+    flavors: FlavorRepo
+    projects: ProjectRepo
 
     #: the conductor of this process, built by ``start_conductor`` (None in API-only processes and tools)
     conductor: Conductor | None = dataclasses.field(default=None, kw_only=True)
     #: the command channel to ramdisk agents (drivers/agent/channel.py)
     agent: AgentChannel | None = dataclasses.field(default=None, kw_only=True)
+    #: dnsmasq + boot file server (netboot/service.py) when settings name a provisioning interface
+    netboot: NetbootService | None = dataclasses.field(default=None, kw_only=True)
 
     # --- questions the API asks; answered by the conductor ----------------------------------------------------
     def conductor_for(self, node: Record) -> str | None:
@@ -58,6 +69,9 @@ class Services:
             conductor = Conductor(self.db, self.settings, self.drivers)
             self.conductor = conductor
         if not conductor.started:
+            netboot = getattr(self, "netboot", None)
+            if netboot is not None and not netboot.started:
+                netboot.start()
             conductor.start()
         return conductor
 
@@ -106,6 +120,9 @@ class Services:
         conductor = getattr(self, "conductor", None)
         if conductor is not None:
             conductor.stop()
+        netboot = getattr(self, "netboot", None)
+        if netboot is not None and netboot.started:
+            netboot.stop()
         self.db.dispose()
 
 
@@ -134,6 +151,10 @@ def build_services(settings: Settings, *, upgrade_schema: bool = True) -> Servic
         migrate.upgrade(db)
     drivers = build_drivers(settings)
     agent = install_agent(drivers, db)
+    install_vlan_network(drivers, db, settings)
+    netboot_config = NetbootConfig.from_settings(settings)
+    netboot = NetbootService(netboot_config) if netboot_config is not None else None
+    install_boot(drivers, db, netboot)
     return Services(
         settings=settings,
         db=db,
@@ -142,5 +163,9 @@ def build_services(settings: Settings, *, upgrade_schema: bool = True) -> Servic
         ports=PortRepo(db),
         portgroups=PortgroupRepo(db),
         chassis=ChassisRepo(db),
+        allocations=AllocationRepo(db),
+        flavors=FlavorRepo(db),
+        projects=ProjectRepo(db),
         agent=agent,
+        netboot=netboot,
     )

@@ -43,6 +43,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ironworks.lab.bmc import options as bmc_options
 
     bmc_options.add_arguments(lab_sub.add_parser("bmc", help="run emulated IPMI (and Redfish) BMCs"))
+    from ironworks.lab import command as lab_command
+
+    lab_command.add_arguments(lab_sub)
+    lab_command.add_demo_arguments(sub.add_parser("demo", help="provision a fresh virtual lab end to end"))
+
+    from ironworks.auth import cli as user_command
+
+    user_command.add_arguments(sub.add_parser("user", help="API users for auth_strategy = http_basic"), _add_common)
 
     ramdisk = sub.add_parser("ramdisk", help="the deploy ramdisk (kernel + initramfs with the agent)")
     ramdisk_sub = ramdisk.add_subparsers(dest="ramdisk_command", required=True)
@@ -50,13 +58,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ramdisk_command.add_arguments(ramdisk_sub.add_parser("build", help="build it (cached by its inputs)"))
 
+    image = sub.add_parser("image", help="deployable OS images (whole-disk, raw + qcow2)")
+    image_sub = image.add_subparsers(dest="image_command", required=True)
+    from ironworks.images import command as image_command
+
+    image_command.add_arguments(image_sub.add_parser("build", help="build debian or tiny (cached by its inputs)"))
+
+    from ironworks.instances import cli as server_command
+
+    server_command.add_arguments(sub.add_parser("server", help="one-call servers through the API (/v1/instances)"))
+
     args = parser.parse_args(argv)
     if args.command == "lab" and args.lab_command == "bmc":
         from ironworks.lab.bmc import runner as bmc_runner
 
         return bmc_runner.run_from_args(args)
+    if args.command == "lab" and args.lab_command in ("up", "down", "status"):
+        return lab_command.run_from_args(args)
+    if args.command == "demo":
+        return lab_command.run_demo(args)
     if args.command == "ramdisk" and args.ramdisk_command == "build":
         return ramdisk_command.run_from_args(args)
+    if args.command == "server":
+        return server_command.run_from_args(args)
+    if args.command == "image" and args.image_command == "build":
+        return image_command.run_from_args(args)
+    if args.command == "user":
+        return user_command.run_from_args(args, _settings(args))
     if args.command == "states":
         from ironworks.conductor import fsm
 
@@ -69,9 +97,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{source:16} --{event}--> {dest}")
         return 0
     if args.command == "serve":
+        from ironworks.auth.setup import SettingsRefused, check
         from ironworks.server import serve as run_server
 
         settings = _settings(args, host=args.host, port=args.port, log_level=args.log_level)
+        try:
+            check(settings)  # e.g. no noauth on a public address
+        except SettingsRefused as exc:
+            print(f"ironworks: {exc}", file=sys.stderr)
+            return 2
         return run_server(settings)
     if args.command == "db" and args.db_command == "upgrade":
         from ironworks.db import migrate

@@ -35,6 +35,14 @@ class Settings:
     conductor_group: str = ""
     conductor_workers: int = 16
     automated_clean: bool = True
+    #: keep the ramdisk agent running after cleaning/inspection so a following deploy (or clean) reuses it
+    #: without a reboot (Ironic's [deploy]fast_track); per node: driver_info.fast_track
+    fast_track: bool = False
+    #: seconds since the agent's last heartbeat within which fast track still trusts it to be alive
+    fast_track_timeout: float = 300.0
+    #: how a deploy leaves the ramdisk for the instance: "reboot" (firmware POST) or "kexec" (straight into
+    #: the deployed kernel; per node: instance_info.kexec)
+    deploy_boot: str = "reboot"
     deploy_callback_timeout: float = 1800.0
     clean_callback_timeout: float = 1800.0
     inspect_callback_timeout: float = 1800.0
@@ -62,6 +70,50 @@ class Settings:
     # inventory
     #: bond mode of a portgroup created without one
     default_portgroup_mode: str = "active-backup"
+    # tenant networking (networking/, docs/networking.md)
+    #: networks a node is moved to for provisioning, cleaning and rescue unless its driver_info names one
+    #: (provisioning_network, cleaning_network, rescuing_network); empty: the one network with that role
+    provisioning_network: str = ""
+    cleaning_network: str = ""
+    rescuing_network: str = ""
+    #: TOML file describing the switches ([switches.<name>] driver = "linux-bridge" | "netmiko" | "noop", ...)
+    switches_file: str = ""
+    #: the trunk whose 802.1Q subinterfaces <trunk>.<vlan> DHCP serves provisioning networks on
+    dhcp_trunk_interface: str = ""
+    # netboot (netboot/service.py): dnsmasq + the boot file server on the provisioning interface
+    #: the provisioning interface (e.g. a bridge); empty: no netboot in this conductor
+    netboot_interface: str = ""
+    #: this host's address on it, with the prefix (e.g. 10.213.0.1/24)
+    netboot_address: str = ""
+    #: run dnsmasq and the file server inside this network namespace (the lab's)
+    netboot_netns: str = ""
+    #: "first,last" DHCP addresses; empty: .100-.199 of the network
+    netboot_dhcp_range: str = ""
+    #: IPv6 prefix announced by router advertisements (iPXE otherwise waits 13 s per boot); empty: none
+    netboot_ipv6_prefix: str = ""
+    netboot_http_port: int = 8080
+    #: the API URL the ramdisk agent uses; empty: http://<netboot address>:<port>
+    netboot_api_url: str = ""
+    netboot_ping_check: bool = True
+    #: extra kernel parameters for every deploy ramdisk boot, space separated
+    netboot_kernel_params: str = ""
+    #: default deploy ramdisk (URL or local path) for nodes whose driver_info names none
+    deploy_kernel: str = ""
+    deploy_ramdisk: str = ""
+    # authentication (auth/, docs/auth.md)
+    #: "noauth" or "http_basic"; empty: noauth when ``host`` is a loopback address, http_basic otherwise
+    auth_strategy: str = ""
+    #: start with noauth on a non-loopback address anyway (anyone who reaches the port is admin)
+    auth_insecure_noauth: bool = False
+    #: optional Apache htpasswd file (bcrypt entries only, as Ironic's http_basic); its users are admins
+    http_basic_auth_user_file: str = ""
+    #: realm named in ``WWW-Authenticate``
+    http_basic_realm: str = "Baremetal API"
+    # scheduling (scheduler/, docs/scheduling.md)
+    #: a flavor without its own exact_match setting matches node properties exactly (True) or "at least" (False)
+    flavor_exact_match: bool = True
+    #: isolated projects: "project" (pool name = project id) or "project:pool"; also set through /v1/projects
+    isolated_projects: tuple[str, ...] = ()
     # logging
     log_level: str = "INFO"
 
@@ -72,10 +124,28 @@ class Settings:
         return f"sqlite:///{Path(self.state_dir) / 'ironworks.sqlite'}"
 
     @property
+    def effective_auth_strategy(self) -> str:
+        if self.auth_strategy:
+            return self.auth_strategy
+        return "noauth" if is_loopback(self.host) else "http_basic"
+
+    @property
     def effective_conductor_name(self) -> str:
         if self.conductor_name:
             return self.conductor_name
         return f"{os.uname().nodename}-{self.port}"
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.strip().lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _coerce(name: str, raw: Any, typ: Any) -> Any:

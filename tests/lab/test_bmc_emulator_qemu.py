@@ -17,8 +17,10 @@ from ironworks.lab.bmc.process import BMCLab
 from ironworks.lab.bmc.qmp import QMPClient
 from tests.lab.conftest import Ipmitool
 
-pytestmark = [pytest.mark.vm,
-              pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None, reason="QEMU is not installed")]
+pytestmark = [
+    pytest.mark.vm,
+    pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None, reason="QEMU is not installed"),
+]
 
 
 @pytest.fixture
@@ -26,10 +28,12 @@ def qemu_bmc(tmp_path: Path) -> Iterator[tuple[BMCLab, Path]]:
     probe = tmp_path / "probe.sock"
     disk = tmp_path / "disk.raw"
     disk.write_bytes(b"\0" * (1 << 20))
-    qemu = (f"qemu-system-x86_64 -accel tcg -cpu qemu64 -m 64 -nodefaults -no-user-config -nographic "
-            f"-serial stdio -netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,id=net0,bootindex=5 "
-            f"-drive file={disk},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,id=disk0,bootindex=6 "
-            f"-qmp unix:{probe},server=on,wait=off")
+    qemu = (
+        f"qemu-system-x86_64 -accel tcg -cpu qemu64 -m 64 -nodefaults -no-user-config -nographic "
+        f"-serial stdio -netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,id=net0,bootindex=5 "
+        f"-drive file={disk},format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,id=disk0,bootindex=6 "
+        f"-qmp unix:{probe},server=on,wait=off"
+    )
     with BMCLab(count=1, qemu=qemu, workdir=str(tmp_path), username="admin", password="qemu-pw") as lab:
         yield lab, tmp_path
 

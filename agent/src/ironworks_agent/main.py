@@ -10,6 +10,9 @@
 The safety guard is built once, before the first command runs: from ``--allow-device`` when given (tests),
 else from the local disks minus the skip rules, the node's ``skip_block_devices`` (from lookup) and
 ``ironworks.skip_devices``. Nothing extends it afterwards.
+
+A command may defer an action until its result was posted (``kexec`` jumps into the deployed kernel only
+after the service has its answer); deferred actions run right after the post, in the polling thread.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ironworks_agent.commands import dispatch
@@ -54,6 +58,7 @@ class Agent:
         self._progress: dict[str, Any] | None = None
         self._wake = threading.Event()
         self.completed: dict[str, dict[str, Any]] = {}
+        self._deferred: list[Callable[[], None]] = []
 
     # -- state shared with the heartbeat thread
     def state(self) -> dict[str, Any]:
@@ -138,7 +143,7 @@ class Agent:
             guard=self.guard(skip_list), progress=self._on_progress, boot_mac=self.config.boot_mac,
             include_loop=self.config.include_loop, root_device_hints=dict(props.get("root_device") or {}),
             skip_list=skip_list, allow_md5=bool(lookup.config.get("agent_md5_checksum_enable")),
-            tmpdir=self.config.tmpdir)
+            tmpdir=self.config.tmpdir, defer=self._deferred.append)
         started = _now()
         with self._lock:
             self._current = {"id": cmd.id, "name": cmd.name, "started_at": started}
@@ -152,6 +157,14 @@ class Agent:
                   "finished_at": _now()}
         self.completed[cmd.id] = record
         return record
+
+    def _run_deferred(self) -> None:
+        while self._deferred:
+            action = self._deferred.pop(0)
+            try:
+                action()
+            except Exception:  # the agent keeps serving; the service already has the command's answer
+                LOG.exception("deferred action %s failed", getattr(action, "__name__", action))
 
     def serve(self, lookup: LookupResult) -> None:
         """Poll and run commands until stopped or the token is rejected."""
@@ -168,6 +181,7 @@ class Agent:
                         continue
                     record = self.execute(lookup, cmd)
                     self._post_result(lookup, cmd.id, record)
+                    self._run_deferred()
                     self._wake.set()
                 except TokenRejected:
                     LOG.warning("token rejected; looking the node up again")

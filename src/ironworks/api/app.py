@@ -12,11 +12,23 @@ from starlette.responses import Response
 from ironworks import errors
 from ironworks.api.common import error_response, version_headers
 from ironworks.api.routes import agent, chassis, drivers, nodes, portgroups, ports, provision, root
+from ironworks.api.routes import allocations as allocation_routes
+from ironworks.api.routes import audit as audit_routes
+from ironworks.api.routes import flavors as flavor_routes
+from ironworks.api.routes import images as image_routes
+from ironworks.api.routes import instances as instance_routes
+from ironworks.api.routes import networks as network_routes
+from ironworks.api.routes import projects as project_routes
+from ironworks.api.routes import vifs as vif_routes
 
 if TYPE_CHECKING:
     from ironworks.bootstrap import Services
 
 ROUTE_MODULES = [root, nodes, drivers, ports, portgroups, chassis, provision, agent]
+ROUTE_MODULES += [network_routes, vif_routes]
+ROUTE_MODULES += [audit_routes]
+ROUTE_MODULES += [allocation_routes, flavor_routes, project_routes]
+ROUTE_MODULES += [image_routes, instance_routes]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -37,4 +49,7 @@ def create_app(services: Services) -> Starlette:
         routes.extend(module.routes)
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.services = services
+    from ironworks.auth import setup as auth_setup
+
+    auth_setup.install(app, services)  # authentication (http_basic) and the audit log, around every route
     return app

@@ -22,6 +22,8 @@ from starlette.responses import Response
 
 from ironworks import errors
 from ironworks.api import microversion
+from ironworks.auth import hook as auth_hook
+from ironworks.auth.identity import NOAUTH, Identity
 from ironworks.identifiers import is_uuid_like
 from ironworks.logs import node_context
 
@@ -53,6 +55,13 @@ class Ctx:
     base_url: str
     raw_body: bytes
     path_params: dict[str, str]
+    #: the caller (auth/middleware.py); ``authorize`` checks it against the route's rule before the handler
+    identity: Identity = NOAUTH
+
+    # --- authorization (auth/hook.py) -------------------------------------------------------------------
+    def list_scope(self) -> dict[str, Any]:
+        """Filters restricting a list to the caller's projects' nodes (none for admins)."""
+        return auth_hook.list_scope(self.identity)
 
     # --- body ---------------------------------------------------------------------------------------------
     def json(self) -> Any:
@@ -215,7 +224,8 @@ def endpoint(handler: Handler, *, versioned: bool = True) -> Callable[[Request],
         raw = await request.body()
         settings_url = services.settings.public_url.rstrip("/")
         base_url = settings_url or str(request.base_url).rstrip("/")
-        ctx = Ctx(request, services, minor, request_id, base_url, raw, dict(request.path_params))
+        ctx = Ctx(request, services, minor, request_id, base_url, raw, dict(request.path_params),
+                  request.scope.get(auth_hook.IDENTITY_KEY, NOAUTH))
         try:
             result = await run_in_threadpool(_call, handler, ctx)
         except errors.IronworksError as exc:
@@ -236,6 +246,7 @@ def endpoint(handler: Handler, *, versioned: bool = True) -> Callable[[Request],
 def _call(handler: Handler, ctx: Ctx) -> Any:
     token = node_context.set({"request": ctx.request_id})
     try:
+        auth_hook.authorize(ctx)
         return handler(ctx)
     finally:
         node_context.reset(token)

@@ -230,9 +230,20 @@ class Task:
         """
         LOG.error("Node %s: %s failed: %s", self.uuid, self.purpose, message)
         dest = fsm.require(self.node["provision_state"], event, self.uuid)
+        if dest in (states.DEPLOYFAIL, states.CLEANFAIL, states.INSPECTFAIL, states.RESCUEFAIL):
+            self._forget_ramdisk()
         target = None if dest in states.STABLE_STATES else (self.node["target_provision_state"]
                                                            or fsm.target_of(dest))
         return self.process_event(event, target=target, last_error=message, release=True, **columns)
+
+    def _forget_ramdisk(self) -> None:
+        """A node leaving deploy/clean/inspect/rescue on failure stops netbooting the ramdisk (best effort)."""
+        try:
+            boot = self.driver.get("boot")
+            if boot is not None and hasattr(boot, "clean_up_ramdisk"):
+                boot.clean_up_ramdisk(self)
+        except Exception:  # noqa: BLE001 - recording the failure matters more
+            LOG.exception("Node %s: could not remove its ramdisk boot configuration", self.uuid)
 
     def release(self, error: str | None = None) -> None:
         """Give the lock back (no state change); finish the intent, if any."""

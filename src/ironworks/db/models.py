@@ -228,3 +228,198 @@ class NodeInventory(Base):
     inventory: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
     plugin_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+# --- tenant networking (issue 8, migration 0004) ----------------------------------------------------------
+class Network(TimestampMixin, Base):
+    """A network (an Ironworks extension): a VLAN on a physical network, its addressing and its roles."""
+
+    __tablename__ = "networks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    vlan_id: Mapped[int | None] = mapped_column(Integer)
+    physical_network: Mapped[str | None] = mapped_column(String(64))
+    cidr: Mapped[str | None] = mapped_column(String(64))
+    gateway: Mapped[str | None] = mapped_column(String(64))
+    dns_nameservers: Mapped[list[Any]] = mapped_column(JSON, default=list, nullable=False)
+    allocation_start: Mapped[str | None] = mapped_column(String(64))
+    allocation_end: Mapped[str | None] = mapped_column(String(64))
+    routes: Mapped[list[Any]] = mapped_column(JSON, default=list, nullable=False)
+    roles: Mapped[list[Any]] = mapped_column(JSON, default=list, nullable=False)
+    #: the conductor-side interface DHCP serves this network on (e.g. a per-VLAN bridge); None: <trunk>.<vlan>
+    dhcp_interface: Mapped[str | None] = mapped_column(String(64))
+    mtu: Mapped[int | None] = mapped_column(Integer)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+
+
+class Vif(Base):
+    """A VIF attached to a node: where it was placed (a port or portgroup) and why."""
+
+    __tablename__ = "vifs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    vif_id: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: what the request asked for: a NIC by uuid or by MAC
+    port_uuid: Mapped[str | None] = mapped_column(String(36))
+    mac: Mapped[str | None] = mapped_column(String(18))
+    #: where it was placed: "port" or "portgroup", and that record's uuid
+    attached_kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    attached_uuid: Mapped[str] = mapped_column(String(36), nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class VifNetwork(Base):
+    """One network of a VIF and the address allocated on it (unique per network: never handed out twice)."""
+
+    __tablename__ = "vif_networks"
+    __table_args__ = (UniqueConstraint("network_id", "ip_address", name="uniq_vif_networks0network_ip"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    vif_pk: Mapped[int] = mapped_column(ForeignKey("vifs.id", ondelete="CASCADE"), nullable=False, index=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- scheduling: allocations, flavors, project pools (issue 9, migration 0005) ------------------------------
+#: allocations look nodes up by resource class (docs/scheduling.md)
+Index("nodes_resource_class_idx", Node.resource_class)
+
+
+class Allocation(TimestampMixin, Base):
+    """A request for one node (Ironic's allocation); ``node_id`` is set once a node was claimed for it."""
+
+    __tablename__ = "allocations"
+    __table_args__ = (Index("allocations_state_idx", "state"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    name: Mapped[str | None] = mapped_column(String(255), unique=True)
+    #: the claimed node; deleting the node deletes its allocation, as Ironic's destroy_node does
+    node_id: Mapped[int | None] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), index=True)
+    #: allocating → active | error
+    state: Mapped[str] = mapped_column(String(15), nullable=False)
+    owner: Mapped[str | None] = mapped_column(String(255), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    resource_class: Mapped[str | None] = mapped_column(String(80))
+    traits: Mapped[list[Any]] = mapped_column(JSON, default=list, nullable=False)
+    candidate_nodes: Mapped[list[Any]] = mapped_column(JSON, default=list, nullable=False)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    #: Ironworks extension: the flavor the allocation was made for (its name at that time)
+    flavor: Mapped[str | None] = mapped_column(String(255))
+
+
+class Flavor(TimestampMixin, Base):
+    """A named hardware request (Ironworks extension): resource class, traits and optional exact properties."""
+
+    __tablename__ = "flavors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    #: a node resource class as Ironic spells it ("baremetal.gold"), or None
+    resource_class: Mapped[str | None] = mapped_column(String(80))
+    #: a placement-style custom resource class ("CUSTOM_BAREMETAL_GOLD") from ``resources:CUSTOM_X=1``, or None
+    custom_resource_class: Mapped[str | None] = mapped_column(String(255))
+    required_traits: Mapped[list[Any]] = mapped_column(JSON, default=list, nullable=False)
+    forbidden_traits: Mapped[list[Any]] = mapped_column(JSON, default=list, nullable=False)
+    cpus: Mapped[int | None] = mapped_column(Integer)
+    memory_mb: Mapped[int | None] = mapped_column(Integer)
+    local_gb: Mapped[int | None] = mapped_column(Integer)
+    #: None: the ``exact_match_default`` setting decides
+    exact_match: Mapped[bool | None] = mapped_column(Boolean)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+
+
+class ProjectPolicy(TimestampMixin, Base):
+    """How the scheduler treats one project: isolated projects only get nodes from their own pool."""
+
+    __tablename__ = "project_policies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    isolated: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    #: nodes whose ``extra.pool`` equals this belong to the project's dedicated pool (default: the project id)
+    pool: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+# --- auth: users and the audit log (issue 9; migration 0006) ---------------------------------------------------
+class User(TimestampMixin, Base):
+    """An API user for ``auth_strategy = http_basic``: a bcrypt hash (never the password), a project, a role."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    #: the project the user acts for: matched against nodes' ``owner`` and ``lessee``
+    project: Mapped[str | None] = mapped_column(String(255))
+    #: admin | member | reader
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+
+
+class AuditRecord(Base):
+    """One state-changing API request: who, what, when, and the answer's status. Never a body."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("audit_log_created_at_idx", "created_at"),
+        Index("audit_log_node_uuid_idx", "node_uuid"),
+        Index("audit_log_user_idx", "user"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    user: Mapped[str | None] = mapped_column(String(255))
+    project: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str | None] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(10), nullable=False)
+    path: Mapped[str] = mapped_column(String(1024), nullable=False)
+    node_uuid: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+# --- one-call servers and the image catalogue (issue 9; migration 0007) ------------------------------------------
+class Image(TimestampMixin, Base):
+    """A named deployable image (Ironworks extension): where it is and how to check it."""
+
+    __tablename__ = "images"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    checksum: Mapped[str | None] = mapped_column(String(255))
+    os_hash_algo: Mapped[str | None] = mapped_column(String(16))
+    os_hash_value: Mapped[str | None] = mapped_column(String(255))
+    #: raw | qcow2
+    disk_format: Mapped[str] = mapped_column(String(16), nullable=False)
+    #: whole-disk (partition images are not supported)
+    image_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+
+
+class Instance(TimestampMixin, Base):
+    """A server made in one call: what was asked for and the node/allocation it got. Its state is the node's."""
+
+    __tablename__ = "instances"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: also the allocation's uuid and the node's instance_uuid
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    hostname: Mapped[str] = mapped_column(String(255), nullable=False)
+    owner: Mapped[str | None] = mapped_column(String(255), index=True)
+    node_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
+    allocation_uuid: Mapped[str | None] = mapped_column(String(36))
+    flavor: Mapped[str | None] = mapped_column(String(255))
+    resource_class: Mapped[str | None] = mapped_column(String(80))
+    traits: Mapped[list[Any]] = mapped_column(JSON, default=list, nullable=False)
+    #: the resolved image: catalogue name (if any), url, checksum or os_hash_*, disk_format
+    image: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    #: the requested networks [{network, fixed_ip}] in order; VIF i is named "<uuid>-<i>"
+    networks: Mapped[list[Any]] = mapped_column(JSON, default=list, nullable=False)
+    ssh_keys: Mapped[list[Any]] = mapped_column(JSON, default=list, nullable=False)
+    has_root_password: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    has_user_data: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    #: the durable delete intent: set by DELETE, finished (row removed) once the node is back
+    delete_requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -100,9 +100,33 @@ def update(svc: Services, ident: str, patch: Any, version: int, reset_interfaces
         # validate the whole changed document with the create rules
         parse_model(schema.NodePatched, {k: v for k, v in after.items() if v is not None or k in changed})
         values = schema.normalize_common({k: after[k] for k in changed}, version)
-        return _apply_update_rules(svc, node, values, reset_interfaces)
+        values = _apply_update_rules(svc, node, values, reset_interfaces)
+        if _releases_allocation(node, values):
+            released.append(node["allocation_id"])
+        return values
 
-    return svc.nodes.update(ident, mutate)
+    released: list[int] = []
+    updated = svc.nodes.update(ident, mutate)
+    for allocation_id in released:
+        svc.allocations.forget(allocation_id)  # as Ironic: removing instance_uuid deletes the allocation
+    return updated
+
+
+#: states in which a node's instance_uuid may be removed although it has an allocation (Ironic's list)
+_ALLOCATION_RELEASE_STATES = (states.ENROLL, states.INSPECTING, states.INSPECTWAIT, states.MANAGEABLE,
+                              states.AVAILABLE)
+
+
+def _releases_allocation(node: Record, values: dict[str, Any]) -> bool:
+    if not node["allocation_id"] or "instance_uuid" not in values or values["instance_uuid"] is not None:
+        return False
+    if not node["maintenance"] and node["provision_state"] not in _ALLOCATION_RELEASE_STATES:
+        raise errors.InvalidState(
+            f"Node {node['uuid']} with an allocation can not have instance_uuid removed unless it is in one of "
+            f"allowed ({', '.join(_ALLOCATION_RELEASE_STATES)}) states or in maintenance mode. "
+            f"Current state is '{node['provision_state']}'.")
+    values["allocation_id"] = None
+    return True
 
 
 def _check_updatable(node: Record) -> None:
@@ -139,6 +163,9 @@ def _apply_update_rules(
         new, old = values["instance_uuid"], node["instance_uuid"]
         if new is not None and old is not None and new != old:
             raise errors.NodeAssociated(node=node["uuid"], instance=old)
+    if "owner" in values and node["allocation_id"] and svc.allocations.owner_of(node["allocation_id"]):
+        raise errors.Conflict(f'Cannot update owner of node "{node["uuid"]}" while it is allocated to an '
+                              "allocation with an owner.")
     if "maintenance" in values and not values["maintenance"]:
         values["maintenance_reason"] = None
         values["fault"] = None

@@ -76,6 +76,14 @@ def _delete_namespace(name: str) -> None:
     _run(["ip", "netns", "del", name], check=False)
 
 
+def delete_namespace(name: str) -> bool:
+    """Kill what runs in namespace ``name`` and delete it (``ironworks lab down``); False if there was none."""
+    if not (NETNS_DIR / name).exists():
+        return False
+    _delete_namespace(name)
+    return True
+
+
 def sweep_stale() -> list[str]:
     """Delete ``iwlab-<pid>-*`` namespaces whose creating process is gone."""
     removed: list[str] = []

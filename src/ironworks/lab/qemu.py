@@ -51,6 +51,8 @@ class Disk:
     serial: str | None = None
     bootindex: int | None = None
     cache: Literal["writeback", "unsafe", "none", "directsync"] = "writeback"
+    #: QEMU device id (``disk0``…): the BMC emulator sets the ``bootindex`` of the device with this id
+    id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +97,8 @@ class Nic:
     net: UserNet | TapNet = dataclasses.field(default_factory=UserNet)
     model: str = "virtio-net-pci"
     bootindex: int | None = None
+    #: QEMU device id (``net0``…), see :attr:`Disk.id`
+    id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,6 +124,8 @@ class VmSpec:
     #: connect the serial port to this unix socket (QEMU is the client; the log file is still written)
     serial_socket: Path | None = None
     no_reboot: bool = False
+    #: append to the serial log instead of truncating it when QEMU starts (a lab server is powered on many times)
+    serial_append: bool = False
     #: a virtio RNG: without it a TCG guest's first getrandom() can block for seconds
     rng: bool = True
     extra_args: tuple[str, ...] = ()
@@ -188,7 +194,8 @@ def command_line(spec: VmSpec, qemu: str = "qemu-system-x86_64") -> list[str]:
             f"socket,id=serial0,path={_esc(spec.serial_socket)},server=off,reconnect=1,logfile={_esc(spec.serial_log)}",
         ]
     else:
-        argv += ["-chardev", f"file,id=serial0,path={_esc(spec.serial_log)}"]
+        append = ",append=on" if spec.serial_append else ""
+        argv += ["-chardev", f"file,id=serial0,path={_esc(spec.serial_log)}{append}"]
     argv += ["-serial", "chardev:serial0"]
     if spec.firmware == "uefi":
         argv += [
@@ -204,12 +211,16 @@ def command_line(spec: VmSpec, qemu: str = "qemu-system-x86_64") -> list[str]:
             device += f",serial={_esc(disk.serial)}"
         if disk.bootindex is not None:
             device += f",bootindex={disk.bootindex}"
+        if disk.id:
+            device += f",id={_esc(disk.id)}"
         argv += ["-device", device]
     for index, nic in enumerate(spec.nics):
         argv += ["-netdev", _netdev(index, nic.net)]
         device = f"{nic.model},netdev=net{index},mac={nic.mac}"
         if nic.bootindex is not None:
             device += f",bootindex={nic.bootindex}"
+        if nic.id:
+            device += f",id={_esc(nic.id)}"
         argv += ["-device", device]
     if spec.rng:
         argv += ["-object", "rng-random,id=rng0,filename=/dev/urandom", "-device", "virtio-rng-pci,rng=rng0"]

@@ -34,7 +34,7 @@ KNOWN_TAG = "iwknown"
 IPXE_TAG = "ipxe"
 EFI_TAG = "efi64"
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,30}$")
-_TAG_RE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
+_TAG_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")  # "-": a host may carry its network's iwnet-<name> tag
 _IFNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,15}$")
 _MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 _HOSTNAME_RE = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -215,7 +215,7 @@ class HostEntry:
         parts = [normalise_mac(self.mac), f"set:{KNOWN_TAG}"]
         for tag in self.tags:
             if not _TAG_RE.match(tag) or tag == KNOWN_TAG:
-                raise _invalid(f"DHCP tag {tag!r} must be 1-32 of A-Z, a-z, 0-9 and _")
+                raise _invalid(f"DHCP tag {tag!r} must be 1-32 of A-Z, a-z, 0-9, - and _")
             parts.append(f"set:{tag}")
         if self.ipv4 is not None:
             parts.append(str(ipaddress.IPv4Address(self.ipv4)))

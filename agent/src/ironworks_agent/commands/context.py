@@ -1,7 +1,9 @@
-"""What every command handler gets: the safety guard, the node's settings from lookup, a progress sink."""
+"""What every command handler gets: the safety guard, the node's settings from lookup, a progress sink, and
+``defer`` for an action that must wait until the result was posted (kexec leaves the ramdisk for good)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,3 +22,5 @@ class CommandContext:
     allow_md5: bool = False
     tmpdir: str | None = None
     allow_power: bool = False
+    #: run an action once the command's result was posted (kexec); None where nothing posts results
+    defer: Callable[[Callable[[], None]], None] | None = None

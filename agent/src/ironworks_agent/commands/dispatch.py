@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ironworks_agent.commands import disk_commands, raid_commands
+from ironworks_agent.commands import disk_commands, kexec_commands, raid_commands
 from ironworks_agent.commands.context import CommandContext
 from ironworks_agent.errors import AgentError, InvalidCommand
 
@@ -29,6 +29,7 @@ HANDLERS: Mapping[str, tuple[Handler, frozenset[str] | None]] = {  # None: any p
     "create_configuration": (raid_commands.create_configuration, raid_commands.CREATE_PARAMS),
     "delete_configuration": (raid_commands.delete_configuration, raid_commands.DELETE_PARAMS),
     "install_bootloader": (raid_commands.install_bootloader, raid_commands.BOOTLOADER_PARAMS),
+    "kexec": (kexec_commands.kexec_instance, kexec_commands.KEXEC_PARAMS),
 }
 
 

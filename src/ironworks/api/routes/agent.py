@@ -25,7 +25,7 @@ from ironworks.conductor.task import acquire, load
 from ironworks.db.models import Port, utcnow
 from ironworks.db.repos import agent_commands as repo
 from ironworks.db.repos.base import Record
-from ironworks.drivers.agent import resume
+from ironworks.drivers.agent import fasttrack, resume
 from ironworks.drivers.agent.channel import (
     RECHECK_SECONDS,
     TOKEN_HASH,
@@ -72,6 +72,11 @@ def _conductor(ctx: Ctx) -> Conductor:
     return cast(Conductor, conductor)
 
 
+def _expects_agent(ctx: Ctx, node: Record) -> bool:
+    """A ramdisk state, or a resting state with fast track (the agent stays up between operations)."""
+    return node["provision_state"] in AGENT_STATES or fasttrack.agent_may_call(node, ctx.services.settings)
+
+
 def _node_by_uuid(ctx: Ctx, ident: str) -> Record:
     if not is_uuid_like(ident):
         raise errors.NodeNotFound(node=ident)
@@ -87,7 +92,7 @@ def _authorised(ctx: Ctx, body_token: Any = None) -> Record:
         raise AgentTokenRejected(node=node["uuid"])
     token = header or body_token
     stored = (node["driver_internal_info"] or {}).get(TOKEN_HASH)
-    if not isinstance(token, str) or node["provision_state"] not in AGENT_STATES or not token_matches(token, stored):
+    if not isinstance(token, str) or not _expects_agent(ctx, node) or not token_matches(token, stored):
         raise AgentTokenRejected(node=node["uuid"])
     return node
 
@@ -119,12 +124,12 @@ def lookup(ctx: Ctx) -> Any:
     if not macs and not node_uuid:
         raise errors.Invalid("Lookup needs 'addresses' (MACs) or 'node_uuid'.")
     found = _find_for_lookup(ctx, macs, node_uuid)
-    if found["provision_state"] not in AGENT_STATES:
+    if not _expects_agent(ctx, found):
         raise errors.NotFound("No node was found for the given addresses.")
     token = MASK
     with acquire(_conductor(ctx).ctx, found["id"], "agent lookup") as task:
         node = task.node
-        if node["provision_state"] not in AGENT_STATES:
+        if not _expects_agent(ctx, node):
             raise errors.NotFound("No node was found for the given addresses.")
         if not (node["driver_internal_info"] or {}).get(TOKEN_HASH):
             token = new_token()

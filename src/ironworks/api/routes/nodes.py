@@ -10,6 +10,7 @@ from ironworks import errors, states
 from ironworks.api import microversion as mv
 from ironworks.api.common import Ctx, Reply, endpoint, parse_bool
 from ironworks.api.schemas import nodes as schema
+from ironworks.auth.hook import sanitize_node
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.nodes import SORTABLE
 from ironworks.identifiers import normalize_uuid
@@ -26,7 +27,7 @@ _LIST_PARAMS = (
 
 def render(ctx: Ctx, node: Record, fields: list[str] | None = None,
            hidden: frozenset[str] | None = None) -> dict[str, Any]:
-    return schema.to_api(
+    body = schema.to_api(
         node,
         version=ctx.version,
         base_url=ctx.base_url,
@@ -34,6 +35,7 @@ def render(ctx: Ctx, node: Record, fields: list[str] | None = None,
         conductor=ctx.services.conductor_for(node),
         hidden=mv.hidden_fields(mv.NODE_FIELDS, ctx.version) if hidden is None else hidden,
     )
+    return sanitize_node(ctx.identity, node, body)  # what a non-admin may not read is masked (auth/policy.py)
 
 
 def _list(ctx: Ctx, detail: bool) -> dict[str, Any]:
@@ -51,7 +53,7 @@ def _list(ctx: Ctx, detail: bool) -> dict[str, Any]:
     if sort_key in hidden:
         raise errors.NotAcceptable(f"Sorting by {sort_key} requires a newer API version.")
 
-    filters: dict[str, Any] = {}
+    filters: dict[str, Any] = ctx.list_scope()  # non-admins: their project's nodes, in the query
     q = ctx.q_str
     if q("instance_uuid") is not None:
         filters["instance_uuid"] = normalize_uuid(q("instance_uuid"), "instance_uuid")
@@ -150,7 +152,7 @@ def node_states(ctx: Ctx) -> Any:
     if ctx.version >= mv.BOOT_MODE:
         body["boot_mode"] = node["boot_mode"]
         body["secure_boot"] = node["secure_boot"]
-    return body
+    return sanitize_node(ctx.identity, node, body)
 
 
 def set_maintenance(ctx: Ctx) -> Any:

@@ -38,7 +38,7 @@ def _list(ctx: Ctx, detail: bool, parent_node: str | None = None) -> dict[str, A
     limit, marker, sort_key, sort_dir = ctx.q_pagination(SORTABLE)
     if sort_key in mv.hidden_fields(mv.PORTGROUP_FIELDS, ctx.version):
         raise errors.NotAcceptable(f"Sorting by {sort_key} requires a newer API version.")
-    filters: dict[str, Any] = {}
+    filters: dict[str, Any] = ctx.list_scope()  # non-admins: portgroups of their project's nodes, in the query
     node_ident = parent_node or ctx.q_str("node")
     if node_ident is not None:
         filters["node_id"] = node_inventory.find(ctx.services, node_ident, ctx.version)["id"]

@@ -72,7 +72,7 @@ def _list(ctx: Ctx, detail: bool, parent_node: str | None = None, parent_pg: str
         mv.require(ctx.version, mv.PORTGROUP_SUBCONTROLLERS, "Filtering by portgroup")
     if node_ident is not None and pg_ident is not None and parent_node is None:
         raise errors.Invalid("Filtering by both a node and a portgroup is not permitted.")
-    filters: dict[str, Any] = {}
+    filters: dict[str, Any] = ctx.list_scope()  # non-admins: ports of their project's nodes, in the query
     if node_ident is not None:
         filters["node_id"] = node_inventory.find(ctx.services, node_ident, ctx.version)["id"]
     if pg_ident is not None:

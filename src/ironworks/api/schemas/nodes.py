@@ -189,7 +189,9 @@ def to_api(
         if field == "conductor":
             out[field] = conductor
         elif field == "allocation_uuid":
-            out[field] = record.get("allocation_uuid")
+            # a claimed node's instance_uuid is its allocation's uuid (scheduler/allocation.py keeps it so)
+            out[field] = record.get("allocation_uuid") or (record["instance_uuid"] if record.get("allocation_id")
+                                                           else None)
         elif field in ("driver_info", "driver_internal_info"):
             out[field] = mask_secrets(record[field])
         elif field == "instance_info":

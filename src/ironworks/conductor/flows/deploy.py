@@ -4,7 +4,8 @@
    recorded the intent; a rebuild also comes from ``active`` / ``error``.
 2. power, deploy and boot validate the node (no I/O).
 3. A rebuild first cleans up the old instance's boot configuration.
-4. The deploy interface prepares, and the provisioning network is plugged.
+4. The deploy interface prepares, and the provisioning network is plugged. A config drive given as a dict is
+   built now, its network_data generated from the node's VIFs unless given (networking/drive.py).
 5. The plan is the driver's deploy steps with priority > 0 merged with the user's ``deploy_steps`` (priority 0
    disables one); each runs in turn, shown in ``deploy_step``. A step may park the node in ``wait call-back``
    until the agent calls back (or the callback timeout fails it).
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ironworks import states
 from ironworks.conductor import flows, steps
 from ironworks.conductor.flows import steprunner
+from ironworks.networking import drive
 
 if TYPE_CHECKING:
     from ironworks.conductor.task import Task
@@ -30,6 +32,7 @@ def run(task: Task, args: dict[str, Any]) -> None:
         task.driver.boot.clean_up_instance(task)
     task.driver.deploy.prepare(task)
     task.driver.network.add_provisioning_network(task)
+    drive.store_configdrive(task)
     steprunner.store_plan(task, "deploy", steps.deploy_plan(task.driver, args.get("deploy_steps")))
     resume(task)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ironworks import errors
@@ -116,6 +116,8 @@ class NodeRepo:
                 yield NODES.c.provision_state.in_(value)
             elif key == "uuid_in":
                 yield NODES.c.uuid.in_(value)
+            elif key == "project":  # the caller's project owns or leases it (auth/hook.py list_scope)
+                yield or_(NODES.c.owner == value, NODES.c.lessee == value)
             elif key == "sharded":
                 yield NODES.c.shard.is_not(None) if value else NODES.c.shard.is_(None)
             else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ironworks import errors
@@ -66,7 +66,9 @@ class PortgroupRepo:
     ) -> list[Record]:
         stmt = _SELECT
         for key, value in (filters or {}).items():
-            if value is not None:
+            if key == "project" and value is not None:  # portgroups of nodes the project owns or leases (auth/)
+                stmt = stmt.where(or_(NODES.c.owner == value, NODES.c.lessee == value))
+            elif value is not None:
                 stmt = stmt.where(PORTGROUPS.c[key] == value)
         with self.db.read() as session:
             return list_page(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ironworks import errors
@@ -122,7 +122,9 @@ class PortRepo:
     ) -> list[Record]:
         stmt = _SELECT
         for key, value in (filters or {}).items():
-            if value is not None:
+            if key == "project" and value is not None:  # ports of nodes the project owns or leases (auth/)
+                stmt = stmt.where(or_(NODES.c.owner == value, NODES.c.lessee == value))
+            elif value is not None:
                 stmt = stmt.where(PORTS.c[key] == value)
         with self.db.read() as session:
             return list_page(session, stmt, PORTS, sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit,

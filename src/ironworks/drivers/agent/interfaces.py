@@ -7,8 +7,9 @@ flow (``resume.py``), which first applies the awaited commands' results.
 
 Direct deploy steps (Ironic's names and priorities): ``deploy`` (100, boot the ramdisk), ``write_image`` (80:
 ``write_image``, ``write_configdrive`` if a config drive was given, ``install_bootloader`` on a software RAID
-root), ``prepare_instance_boot`` (60, boot device disk), ``tear_down_agent`` (40, power off); the deploy flow
-then prepares the instance boot and powers the node on.
+root), ``prepare_instance_boot`` (60, boot device disk), ``tear_down_agent`` (40, power off, or the agent's
+``kexec`` into the deployed kernel); the deploy flow then prepares the instance boot and powers the node on.
+With fast track (``fasttrack.py``) the ramdisk is not booted again while its agent is alive.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from ironworks import errors, states
 from ironworks.configdrive import builder as configdrive
 from ironworks.drivers import base
+from ironworks.drivers.agent import fasttrack
 from ironworks.drivers.agent.channel import AgentChannel
 from ironworks.drivers.base import WAIT, TaskView, clean_step, deploy_step
 
@@ -94,10 +96,13 @@ class DirectDeploy(_AgentBased, base.DeployInterface):
             raise errors.MissingParameterValue(
                 f"The following driver_info fields are missing for the direct deploy interface: {', '.join(missing)}")
         image_command(task.node.get("instance_info") or {})
+        fasttrack.validate(task.node, task.settings)
 
     @deploy_step(priority=100)
     def deploy(self, task: TaskView) -> str | None:
-        """Boot the deploy ramdisk and wait for its agent."""
+        """Boot the deploy ramdisk and wait for its agent (fast track: go on with the agent still running)."""
+        if fasttrack.usable(task):
+            return None
         return boot_ramdisk(task, self.channel)
 
     @deploy_step(priority=80)
@@ -120,17 +125,25 @@ class DirectDeploy(_AgentBased, base.DeployInterface):
         task.driver.management.set_boot_device(task, "disk", persistent=True)
 
     @deploy_step(priority=40)
-    def tear_down_agent(self, task: TaskView) -> None:
-        """Stop the ramdisk; the flow powers the node on into the instance."""
+    def tear_down_agent(self, task: TaskView) -> str | None:
+        """Stop the ramdisk; the flow powers the node on into the instance (kexec: the agent jumps into it)."""
+        if fasttrack.kexec_requested(task.node, task.settings):
+            return self.channel.send(task, [("kexec", fasttrack.kexec_params(task.node))])
+        fasttrack.forget_agent(task)
         power_off(task)
+        return None
 
     def tear_down(self, task: TaskView) -> None:
         power_off(task)
 
     def prepare_cleaning(self, task: TaskView) -> str | None:
+        if fasttrack.usable(task):
+            return None
         return boot_ramdisk(task, self.channel)
 
     def tear_down_cleaning(self, task: TaskView) -> None:
+        if fasttrack.usable(task):
+            return  # fast track: the agent stays up, the node stays on, for the deploy that follows
         power_off(task)
         boot = task.driver.get("boot")
         if isinstance(boot, base.BootInterface):
@@ -183,4 +196,6 @@ class AgentInspect(_AgentBased, base.InspectInterface):
 
     def inspect_hardware(self, task: TaskView) -> str | None:
         """Boot the ramdisk; its heartbeat queues ``get_inventory`` and the result fills the properties."""
+        if fasttrack.usable(task):
+            return self.channel.send(task, [("get_inventory", {})])
         return boot_ramdisk(task, self.channel)

@@ -22,6 +22,7 @@ from ironworks import errors, states
 from ironworks.conductor.task import acquire
 from ironworks.db.models import utcnow
 from ironworks.db.repos import agent_commands as repo
+from ironworks.drivers.agent import fasttrack
 from ironworks.drivers.agent.channel import WAITING, AgentChannel
 from ironworks.drivers.agent.interfaces import power_off
 
@@ -99,7 +100,8 @@ def run(task: Task, args: dict[str, Any]) -> None:
     elif kind == "clean":
         clean.resume(task)
     elif kind == "inspect":
-        power_off(task)
+        if not fasttrack.usable(task):  # fast track: the agent stays up for what comes next
+            power_off(task)
         task.process_event("done", release=True, inspection_finished_at=utcnow(), last_error=None)
     else:
         raise errors.DriverError(reason=f"unknown agent continuation {kind!r}")
@@ -118,6 +120,10 @@ def apply_result(task: Task, command: dict[str, Any]) -> None:
         task.update(raid_config=result.get("raid_config") or {})
     elif name == "delete_configuration":
         task.update(raid_config={})
+    elif name == "kexec":
+        if not fasttrack.apply_kexec_result(task, result):
+            power_off(task)  # no kernel to jump into: the deploy flow powers the node on into its disk
+        fasttrack.forget_agent(task)
     elif name == "write_image":
         task.set_internal(agent_image={k: result.get(k) for k in ("device", "checksum", "bytes_written",
                                                                   "disk_format")})

@@ -156,18 +156,33 @@ class QemuMachine(_BootOverride):
     def _boot_devices_present(self) -> dict[str, str]:
         return {dev: qid for dev, qid in self.boot_map.items() if qid and f"id={qid}" in ",".join(self.argv)}
 
+    def _configured_bootindex(self, qid: str) -> int | None:
+        """The ``bootindex=`` the command line gives device ``qid`` (its order without an override)."""
+        for arg in self.argv:
+            fields = dict(f.split("=", 1) for f in arg.split(",") if "=" in f)
+            if fields.get("id") == qid and "bootindex" in fields:
+                return int(fields["bootindex"])
+        return None
+
     def _apply_bootindex(self) -> None:
-        """Give the override's device bootindex 1 and push the others behind it."""
+        """Give the override's device bootindex 1 and push the others behind it; without an override (a
+        one-time one was consumed by an earlier boot) restore the command line's order, as firmware would."""
         used = self._consume_boot_override()
-        if self._qmp is None or used == "default":
+        if self._qmp is None:
             return
-        ordered = sorted(self._boot_devices_present().items(), key=lambda item: item[0] != used)
+        present = self._boot_devices_present()
+        if used == "default":
+            wanted = {qid: self._configured_bootindex(qid) for qid in present.values()}
+            targets = {qid: index for qid, index in wanted.items() if index is not None}
+        else:
+            ordered = sorted(present.items(), key=lambda item: item[0] != used)
+            targets = {qid: index for index, (_device, qid) in enumerate(ordered, start=1)}
         # QEMU refuses a bootindex another device holds: park every device on a free index first
         for final in (False, True):
-            for index, (_device, qid) in enumerate(ordered, start=1):
+            for position, (qid, index) in enumerate(targets.items(), start=1):
                 try:
                     self._qmp.execute("qom-set", {"path": f"/machine/peripheral/{qid}", "property": "bootindex",
-                                                  "value": index if final else 100 + index})
+                                                  "value": index if final else 100 + position})
                 except QMPError:
                     continue  # a device without a settable bootindex cannot be chosen; firmware order applies
 
@@ -193,8 +208,10 @@ class QemuMachine(_BootOverride):
                         self._forget()
                         raise
                     time.sleep(0.02)
-            # started paused (-S) so the boot order is set before the firmware runs
+            # started paused (-S) so the boot order is set before the firmware runs; the firmware reads it
+            # from fw_cfg, which QEMU rebuilds only on a reset: reset once before running
             self._apply_bootindex()
+            self._qmp.execute("system_reset")
             self._qmp.execute("cont")
 
     def power_off(self) -> None:

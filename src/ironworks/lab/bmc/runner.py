@@ -3,6 +3,8 @@
 Once every socket is bound, one JSON line goes to stdout — the ports, user, password and any Redfish URL — so a
 test or script that started the process knows where to connect; then pyghmi's loop runs until SIGTERM/SIGINT.
 
+With ``qemu`` and ``redfish`` the Redfish service fronts the same QEMU machines (``redfish_machine.py``).
+
 ``faults`` entries are ``KIND`` (every BMC) or ``INDEX:KIND`` (the BMC with that index), KIND one of
 ``no-answer``, ``wrong-password``, ``ignore-power``, ``garbage``. ``qemu`` is a QEMU command line (without
 ``-qmp``); with it every BMC fronts its own QEMU process instead of a simulated server.
@@ -24,6 +26,7 @@ from ironworks.lab.bmc import options
 from ironworks.lab.bmc.ipmi import EmulatedBmc, Fault, serve_forever
 from ironworks.lab.bmc.machines import Machine, QemuMachine, SimulatedMachine
 from ironworks.lab.bmc.redfish import RedfishEmulator
+from ironworks.lab.bmc.redfish_machine import RedfishMachineServer
 
 LOG = logging.getLogger(__name__)
 
@@ -78,7 +81,8 @@ def build(spec: LabSpec) -> list[EmulatedBmc]:
     return bmcs
 
 
-def describe(bmcs: list[EmulatedBmc], spec: LabSpec, redfish: RedfishEmulator | None) -> dict[str, Any]:
+def describe(bmcs: list[EmulatedBmc], spec: LabSpec,
+             redfish: RedfishEmulator | RedfishMachineServer | None) -> dict[str, Any]:
     return {
         "ipmi": [{"index": i, "address": bmc.address, "port": bmc.port, "username": spec.username,
                   "password": spec.password, "faults": sorted(f.value for f in bmc.faults)}
@@ -92,8 +96,11 @@ def describe(bmcs: list[EmulatedBmc], spec: LabSpec, redfish: RedfishEmulator | 
 def run(spec: LabSpec) -> int:
     """Bind, announce on stdout, serve until a signal. Returns the exit status."""
     bmcs = build(spec)
-    redfish = None
-    if spec.redfish:
+    redfish: RedfishEmulator | RedfishMachineServer | None = None
+    if spec.redfish and spec.qemu:  # the same QEMU machines as the IPMI BMCs, through Redfish
+        redfish = RedfishMachineServer([bmc.machine for bmc in bmcs], spec.username, spec.password,
+                                       spec.address).start()
+    elif spec.redfish:
         redfish = RedfishEmulator(count=spec.count, username=spec.username, password=spec.password,
                                   address=spec.address).start()
 

@@ -45,6 +45,8 @@ DEFAULT_PACKAGES: tuple[str, ...] = (
     "xz-utils",
     "hdparm",
     "dmidecode",
+    # the agent's kexec command: jump into the deployed kernel without a firmware POST
+    "kexec-tools",
 )
 
 #: The kernel comes from this package's dependency (``linux-image-6.1.0-N-amd64``), downloaded from the mirror.

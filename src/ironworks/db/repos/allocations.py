@@ -1,0 +1,344 @@
+"""Allocation storage, the candidate query and the claim.
+
+Records are dicts of the allocation's columns plus ``node_uuid``. ``candidates`` turns a ``Demand`` and a
+``Tenancy`` (scheduler/filters.py, where the rules are written as pure functions; scheduler/sql.py, the same
+rules as SQL) into one SELECT over the nodes table. ``claim`` hands a node to an allocation with a
+compare-and-set on the node row::
+
+    UPDATE nodes SET instance_uuid = :allocation_uuid, allocation_id = :allocation_id
+     WHERE id = :node AND instance_uuid IS NULL AND allocation_id IS NULL AND reservation IS NULL
+       AND provision_state = 'available' AND NOT maintenance
+
+so two allocations racing for one node never both get it, on SQLite and PostgreSQL alike: the loser's UPDATE
+matches no row and it moves on to its next candidate.
+"""
+
+from __future__ import annotations
+
+import builtins
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from ironworks import errors
+from ironworks.db.engine import Database
+from ironworks.db.models import Allocation, Node, NodeTrait, utcnow
+from ironworks.db.repos.base import Record, is_uuid_like, list_page, translate_integrity
+from ironworks.scheduler.filters import Demand, Tenancy
+from ironworks.scheduler.sql import AVAILABLE_CLAUSES, demand_clauses
+
+ALLOCATIONS = cast(Table, Allocation.__table__)
+NODES = cast(Table, Node.__table__)
+TRAITS = cast(Table, NodeTrait.__table__)
+
+#: columns a list may be sorted by (Ironic refuses extra, candidate_nodes and traits)
+SORTABLE = frozenset(c.name for c in ALLOCATIONS.columns if c.type.__class__.__name__ != "JSON")
+
+_SELECT = select(*ALLOCATIONS.columns, NODES.c.uuid.label("node_uuid")).select_from(
+    ALLOCATIONS.outerjoin(NODES, ALLOCATIONS.c.node_id == NODES.c.id)
+)
+
+#: what the scheduler needs of a candidate node (traits are filtered in SQL)
+CANDIDATE_COLUMNS = (
+    NODES.c.id,
+    NODES.c.uuid,
+    NODES.c.name,
+    NODES.c.provision_state,
+    NODES.c.maintenance,
+    NODES.c.instance_uuid,
+    NODES.c.allocation_id,
+    NODES.c.reservation,
+    NODES.c.resource_class,
+    NODES.c.properties,
+    NODES.c.owner,
+    NODES.c.lessee,
+    NODES.c.extra,
+    NODES.c.instance_info,
+)
+
+
+class _NothingClaimed(Exception):
+    """Every candidate was taken by another request: roll the allocation's insert back."""
+
+
+def _integrity() -> Any:
+    return translate_integrity(
+        "allocations",
+        [
+            ("uuid", lambda: errors.Conflict("An allocation with that UUID already exists.")),
+            ("name", lambda: errors.Conflict("An allocation with that name already exists.")),
+        ],
+    )
+
+
+def _ident_clause(ident: str) -> Any:
+    return ALLOCATIONS.c.uuid == ident if is_uuid_like(ident) else ALLOCATIONS.c.name == ident
+
+
+#: seconds the highest node id is remembered (it only picks random starting points)
+_TOP_ID_TTL = 5.0
+
+
+#: the compare-and-set that hands a node to an allocation (built once: executed with parameters)
+_CLAIM = (
+    update(NODES)
+    .where(NODES.c.id == bindparam("node_id"), *AVAILABLE_CLAUSES)
+    .values(
+        instance_uuid=bindparam("claim_uuid"),
+        allocation_id=bindparam("claim_id"),
+        instance_info=bindparam("claim_info", type_=NODES.c.instance_info.type),
+        updated_at=bindparam("now"),
+    )
+)
+_ACTIVATE = (
+    update(ALLOCATIONS)
+    .where(ALLOCATIONS.c.id == bindparam("aid"))
+    .values(
+        node_id=bindparam("node_id"),
+        state="active",
+        last_error=None,
+        resource_class=bindparam("rc"),
+        updated_at=bindparam("now"),
+    )
+)
+
+
+class AllocationRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._top_id: tuple[float, int] = (0.0, 0)
+
+    def _top(self, session: Session) -> int:
+        at, top = self._top_id
+        now = time.monotonic()
+        if now - at > _TOP_ID_TTL:
+            top = session.execute(select(func.max(NODES.c.id))).scalar() or 0
+            self._top_id = (now, top)
+        return top
+
+    # --- reading ------------------------------------------------------------------------------------------
+    def _get(self, session: Session, ident: str, *, lock: bool = False) -> Record:
+        stmt = _SELECT.where(_ident_clause(ident))
+        if lock and not self.db.is_sqlite:
+            stmt = stmt.with_for_update(of=ALLOCATIONS)
+        row = session.execute(stmt).mappings().first()
+        if row is None:
+            raise errors.NotFound(f"Allocation {ident} could not be found.")
+        return dict(row)
+
+    def get(self, ident: str) -> Record:
+        with self.db.read() as session:
+            return self._get(session, ident)
+
+    def for_node(self, node_id: int) -> Record | None:
+        with self.db.read() as session:
+            row = session.execute(_SELECT.where(ALLOCATIONS.c.node_id == node_id)).mappings().first()
+            return dict(row) if row is not None else None
+
+    def list(
+        self,
+        *,
+        filters: dict[str, Any] | None = None,
+        sort_key: str = "id",
+        sort_dir: str = "asc",
+        marker: str | None = None,
+        limit: int | None = None,
+    ) -> list[Record]:
+        stmt = _SELECT
+        for key, value in (filters or {}).items():
+            if value is None:
+                continue
+            stmt = stmt.where(NODES.c.uuid == value if key == "node_uuid" else ALLOCATIONS.c[key] == value)
+        with self.db.read() as session:
+            return list_page(
+                session,
+                stmt,
+                ALLOCATIONS,
+                sort_key=sort_key,
+                sort_dir=sort_dir,
+                marker=marker,
+                limit=limit,
+                marker_source=_SELECT,
+                not_found=lambda m: errors.NotFound(f"Allocation {m} could not be found."),
+            )
+
+    def owner_of(self, allocation_id: int) -> str | None:
+        with self.db.read() as session:
+            owner = session.execute(select(ALLOCATIONS.c.owner).where(ALLOCATIONS.c.id == allocation_id)).scalar()
+            return str(owner) if owner is not None else None
+
+    def resource_classes(self) -> builtins.list[str]:
+        with self.db.read() as session:
+            rows = session.execute(select(NODES.c.resource_class).distinct().where(NODES.c.resource_class.is_not(None)))
+            return [r[0] for r in rows]
+
+    def candidates(
+        self,
+        demand: Demand,
+        tenancy: Tenancy,
+        resource_classes: Sequence[str] | None,
+        *,
+        with_properties: bool = True,
+        limit: int | None = None,
+    ) -> builtins.list[Record]:
+        """Available nodes that pass the SQL filters (the node named like the allocation first).
+
+        Without a limit: all of them, in random order. With one: ``limit`` nodes in id order from a random
+        starting id, wrapping around: as random for parallel requests (they try different nodes) but an index
+        range scan that stops early instead of sorting every matching node.
+        """
+        where = demand_clauses(demand, tenancy, resource_classes, with_properties=with_properties)
+        base = select(*CANDIDATE_COLUMNS).where(*where)
+        with self.db.read() as session:
+            first: builtins.list[Record] = []
+            if demand.preferred_name:
+                first = [dict(r) for r in session.execute(base.where(NODES.c.name == demand.preferred_name)).mappings()]
+            seen = {r["id"] for r in first}
+            if limit is None:
+                rows = [dict(r) for r in session.execute(base.order_by(func.random())).mappings()]
+                return first + [r for r in rows if r["id"] not in seen]
+            start = random.randint(0, self._top(session))
+            rows = [
+                dict(r)
+                for r in session.execute(base.where(NODES.c.id >= start).order_by(NODES.c.id).limit(limit)).mappings()
+            ]
+            if len(rows) < limit:
+                rows += [
+                    dict(r)
+                    for r in session.execute(
+                        base.where(NODES.c.id < start).order_by(NODES.c.id).limit(limit - len(rows))
+                    ).mappings()
+                ]
+        random.shuffle(rows)
+        return first + [r for r in rows if r["id"] not in seen]
+
+    # --- writing ------------------------------------------------------------------------------------------
+    def create(self, values: dict[str, Any]) -> Record:
+        with _integrity(), self.db.write() as session:
+            return self._insert(session, values)
+
+    def _insert(self, session: Session, values: dict[str, Any]) -> Record:
+        values = dict(values, created_at=utcnow())
+        session.execute(insert(ALLOCATIONS), values)
+        return self._get(session, values["uuid"])
+
+    def _check_instance_free(self, session: Session, uuid: str, node_id: int | None = None) -> None:
+        other = session.execute(
+            select(NODES.c.uuid).where(NODES.c.instance_uuid == uuid, NODES.c.id != (node_id or -1))
+        ).scalar()
+        if other is not None:
+            raise errors.Conflict(f"Instance {uuid} is already associated with a node {other}.")
+
+    def claim(
+        self, values: dict[str, Any], candidates: Sequence[Record], *, check_instance: bool = True
+    ) -> Record | None:
+        """Insert the allocation and hand it the first candidate still free, in one transaction; None (and
+        nothing written) when every candidate was taken meanwhile. So an allocation is only ever stored
+        ``active`` with its node, or ``error``: a crash can leave no allocation half done.
+
+        ``check_instance=False`` skips looking for a node that already uses the allocation's uuid as its
+        instance_uuid: a freshly generated uuid cannot be in use."""
+        try:
+            with _integrity(), self.db.write() as session:
+                if check_instance:
+                    self._check_instance_free(session, values["uuid"])
+                now = utcnow()
+                record = dict(
+                    values, state="allocating", created_at=now, updated_at=None, last_error=None, node_id=None
+                )
+                result = session.execute(insert(ALLOCATIONS), record)
+                record["id"] = result.inserted_primary_key[0]  # type: ignore[attr-defined]
+                for node in candidates:
+                    info = dict(node.get("instance_info") or {}, traits=list(values["traits"] or []))
+                    params = {
+                        "node_id": node["id"],
+                        "claim_uuid": values["uuid"],
+                        "claim_id": record["id"],
+                        "claim_info": info,
+                        "now": now,
+                    }
+                    if session.execute(_CLAIM, params).rowcount == 1:  # type: ignore[attr-defined]
+                        rc = values.get("resource_class") or node["resource_class"]
+                        session.execute(_ACTIVATE, {"aid": record["id"], "node_id": node["id"], "now": now, "rc": rc})
+                        return dict(
+                            record,
+                            node_id=node["id"],
+                            node_uuid=node["uuid"],
+                            state="active",
+                            resource_class=rc,
+                            updated_at=now,
+                        )
+                raise _NothingClaimed()
+        except _NothingClaimed:
+            return None
+
+    def backfill(self, values: dict[str, Any], node_ident: str, check: Callable[[Record], None]) -> Record:
+        """Record an allocation for a node that is already deployed (``check`` raises when it does not fit)."""
+        node_clause = NODES.c.uuid == node_ident if is_uuid_like(node_ident) else NODES.c.name == node_ident
+        with _integrity(), self.db.write() as session:
+            stmt = select(NODES).where(node_clause)
+            if not self.db.is_sqlite:
+                stmt = stmt.with_for_update()
+            row = session.execute(stmt).mappings().first()
+            if row is None:
+                raise errors.NodeNotFound(node=node_ident)
+            node = dict(row)
+            node["traits"] = list(
+                session.execute(select(TRAITS.c.trait).where(TRAITS.c.node_id == node["id"])).scalars()
+            )
+            check(node)
+            self._check_instance_free(session, values["uuid"], node["id"])
+            record = self._insert(session, dict(values, state="active", node_id=node["id"]))
+            info = dict(node["instance_info"] or {}, traits=list(record["traits"] or []))
+            session.execute(
+                update(NODES)
+                .where(NODES.c.id == node["id"])
+                .values(
+                    instance_uuid=record["uuid"], allocation_id=record["id"], instance_info=info, updated_at=utcnow()
+                )
+            )
+            return record
+
+    def update(self, ident: str, mutate: Callable[[Record], dict[str, Any]]) -> Record:
+        with _integrity(), self.db.write() as session:
+            record = self._get(session, ident, lock=True)
+            changes = mutate(record)
+            if not changes:
+                return record
+            session.execute(
+                update(ALLOCATIONS).where(ALLOCATIONS.c.id == record["id"]).values(updated_at=utcnow(), **changes)
+            )
+            return self._get(session, record["uuid"])
+
+    def destroy(self, ident: str, check: Callable[[Record, Record | None], None]) -> Record:
+        """Delete an allocation and free its node (instance_uuid and allocation_id cleared) in one transaction;
+        ``check(allocation, node)`` may refuse first."""
+        with self.db.write() as session:
+            record = self._get(session, ident, lock=True)
+            node = None
+            if record["node_id"] is not None:
+                stmt = select(NODES).where(NODES.c.id == record["node_id"])
+                if not self.db.is_sqlite:
+                    stmt = stmt.with_for_update()
+                row = session.execute(stmt).mappings().first()
+                node = dict(row) if row is not None else None
+            check(record, node)
+            self._release(session, record["id"])
+            return record
+
+    def _release(self, session: Session, allocation_id: int) -> None:
+        session.execute(
+            update(NODES)
+            .where(NODES.c.allocation_id == allocation_id)
+            .values(allocation_id=None, instance_uuid=None, updated_at=utcnow())
+        )
+        session.execute(delete(ALLOCATIONS).where(ALLOCATIONS.c.id == allocation_id))
+
+    def forget(self, allocation_id: int) -> None:
+        """Delete an allocation whose node was already released (tear down, instance_uuid removed)."""
+        with self.db.write() as session:
+            self._release(session, allocation_id)

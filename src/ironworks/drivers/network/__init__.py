@@ -1,0 +1,1 @@
+"""Network interfaces that move a node's switch ports between networks (``vlan``)."""

@@ -1,0 +1,1 @@
+"""Picking nodes for allocations: pure filters (filters.py), flavors, tenancy and the allocation service."""
