@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 IRONWORKS_TEST_PG_URL=$(scripts/start-postgres.sh | tail -1)
 export IRONWORKS_TEST_PG_URL
-exec .venv/bin/pytest -p no:cacheprovider "$@"
+exec .venv/bin/pytest -p no:cacheprovider --durations=25 "$@"

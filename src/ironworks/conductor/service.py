@@ -211,6 +211,10 @@ class Conductor:
                 self.intents.finish(intent["id"], error=f"interrupted: conductor {holder} went down")
 
 
+#: abort leads here from a ramdisk wait (deploy/clean/inspect/rescue wait or hold)
+_RAMDISK_FAILURES = (states.DEPLOYFAIL, states.CLEANFAIL, states.INSPECTFAIL, states.RESCUEFAIL)
+
+
 def run_sync_event(ctx: TaskContext, ident: str, event: str, purpose: str, *,
                    check: Callable[[Task], None] | None = None, **columns: Any) -> dict[str, Any]:
     """A transition with no work behind it (manage from a failed state, abort): lock, move, release."""
@@ -221,6 +225,8 @@ def run_sync_event(ctx: TaskContext, ident: str, event: str, purpose: str, *,
             check(task)
         if task.node["provision_state"] in states.FAILURE_STATES or event == "abort":
             columns.setdefault("last_error", task.node["last_error"])
+        if event == "abort" and fsm.require(task.node["provision_state"], event, task.uuid) in _RAMDISK_FAILURES:
+            task.forget_ramdisk()  # an aborted wait stops netbooting the ramdisk, as a failed one does
         task.process_event(event, release=True, **columns)
         return task.node
 

@@ -231,12 +231,12 @@ class Task:
         LOG.error("Node %s: %s failed: %s", self.uuid, self.purpose, message)
         dest = fsm.require(self.node["provision_state"], event, self.uuid)
         if dest in (states.DEPLOYFAIL, states.CLEANFAIL, states.INSPECTFAIL, states.RESCUEFAIL):
-            self._forget_ramdisk()
+            self.forget_ramdisk()
         target = None if dest in states.STABLE_STATES else (self.node["target_provision_state"]
                                                            or fsm.target_of(dest))
         return self.process_event(event, target=target, last_error=message, release=True, **columns)
 
-    def _forget_ramdisk(self) -> None:
+    def forget_ramdisk(self) -> None:
         """A node leaving deploy/clean/inspect/rescue on failure stops netbooting the ramdisk (best effort)."""
         try:
             boot = self.driver.get("boot")

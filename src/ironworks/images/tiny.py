@@ -2,7 +2,8 @@
 
 Made for fast tests of a deploy (a boot to its marker takes seconds, not a minute), yet it proves what a real
 OS would: it finds its root filesystem by UUID, on a plain partition or inside an md RAID-1 the agent wrote it
-onto (mdadm is in the initramfs), reads the config drive's hostname and public_keys, and prints what it found
+onto (mdadm is in the initramfs), reads the config drive's hostname and public_keys, applies its network_data
+(static IPv4 on the NIC with the link's MAC), runs a user_data script, and prints what it found
 (files/tiny/init, marker.py).
 
 Stages (cache.py):
@@ -31,7 +32,7 @@ from ironworks.lab.ramdisk.cpio import DeviceNode, write_newc
 from ironworks.lab.ramdisk.spec import RamdiskSpec, detect_mirror
 
 #: bump when the image stage changes behaviour
-TINY_VERSION = 1
+TINY_VERSION = 2
 FILES = Path(__file__).with_name("files") / "tiny"
 #: python3 only because the ramdisk base stage precompiles the stdlib (it is not shipped in this image)
 PACKAGES = ("busybox", "mdadm", "kmod", "python3-minimal", "libpython3.11-stdlib")
@@ -53,6 +54,7 @@ MODULES = (
     "raid456",
     "ext4",
     "isofs",
+    "virtio_net",
     "crc32c_generic",
 )
 CMDLINE = "console=ttyS0,115200 quiet"

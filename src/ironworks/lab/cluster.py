@@ -68,6 +68,8 @@ class LabOptions:
     enroll: bool = True
     #: (kernel, initrd) of the deploy ramdisk; None: build it (or take it from the shared cache)
     ramdisk: tuple[Path, Path] | None = None
+    #: more settings for the service the lab starts (e.g. ``switches_file``: see :func:`switch_toml`)
+    extra_settings: tuple[tuple[str, Any], ...] = ()
 
 
 def server_mac(index: int) -> str:
@@ -153,8 +155,7 @@ def _server(options: LabOptions, net: LabNetwork, index: int) -> Server:
         str(workdir),
         "--username",
         "admin",
-        "--password",
-        password,
+        f"--password={password}",  # token_urlsafe may start with "-", which argparse takes for an option
         "--address",
         "127.0.0.1",
         *(["--redfish"] if options.bmc == "redfish" else []),
@@ -204,6 +205,22 @@ def service_settings(options: LabOptions, net: LabNetwork, kernel: Path, initrd:
     }
 
 
+#: the switch name a lab port's ``local_link_connection`` (``switch_info``) gives for :func:`switch_toml`
+LAB_SWITCH = "lab-switch"
+
+
+def switch_toml(netns: str, provisioning_vlan: int) -> str:
+    """A ``switches_file`` whose ``linux-bridge`` switch :data:`LAB_SWITCH` drives the lab's bridges.
+
+    Per-VLAN bridges (``brv<vlan>``, made on first use) work on every kernel; the provisioning VLAN is the main
+    bridge ``br0``, where the service's dnsmasq answers. A port's ``port_id`` is its server's tap.
+    """
+    return (
+        f'[switches.{LAB_SWITCH}]\ndriver = "linux-bridge"\nbridge = "br0"\nnetns = "{netns}"\n'
+        f'mode = "per-vlan-bridges"\nvlan_bridges = {{ "{provisioning_vlan}" = "br0" }}\n'
+    )
+
+
 def _toml(values: dict[str, Any]) -> str:
     def value(v: Any) -> str:
         return ("true" if v else "false") if isinstance(v, bool) else str(v) if isinstance(v, int) else f'"{v}"'
@@ -214,6 +231,7 @@ def _toml(values: dict[str, Any]) -> str:
 def _start_service(options: LabOptions, settings: dict[str, Any]) -> tuple[Proc, Path, Path, str]:
     config = options.lab_dir / "service.toml"
     values = {"host": "127.0.0.1", "port": options.api_port, "state_dir": str(options.lab_dir / "service"), **settings}
+    values.update(options.extra_settings)
     config.write_text(_toml(values))
     log = options.lab_dir / "service.log"
     proc = _spawn([sys.executable, "-m", "ironworks.cli", "serve", "--config", str(config)], log)

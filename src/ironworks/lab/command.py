@@ -180,16 +180,26 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=6385, help="port of the service (default 6385)")
     parser.add_argument("--lab-dir", default="/var/lib/ironworks/demo", help="lab state directory")
     parser.add_argument("--netns", default="iwlab-demo", help="name of the lab's network namespace")
+    parser.add_argument(
+        "--no-raid", action="store_true", help="no software RAID-1 on the first server (a plain deploy everywhere)"
+    )
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from ironworks.images import ImageBuildError
     from ironworks.lab import cluster, demo
+    from ironworks.lab.ramdisk import RamdiskBuildError
 
     options = demo.DemoOptions(
-        lab_dir=Path(args.lab_dir), servers=args.servers, keep=args.keep, port=args.port, netns=args.netns
+        lab_dir=Path(args.lab_dir),
+        servers=args.servers,
+        keep=args.keep,
+        port=args.port,
+        netns=args.netns,
+        raid=not args.no_raid,
     )
     try:
         return demo.run(options)
-    except cluster.LabError as exc:
+    except (cluster.LabError, ImageBuildError, RamdiskBuildError) as exc:
         print(f"demo failed: {exc}")
         return 1

@@ -22,6 +22,7 @@ from ironworks import errors, states
 from ironworks.conductor.task import acquire
 from ironworks.db.models import utcnow
 from ironworks.db.repos import agent_commands as repo
+from ironworks.drivers import base
 from ironworks.drivers.agent import fasttrack
 from ironworks.drivers.agent.channel import WAITING, AgentChannel
 from ironworks.drivers.agent.interfaces import power_off
@@ -102,6 +103,9 @@ def run(task: Task, args: dict[str, Any]) -> None:
     elif kind == "inspect":
         if not fasttrack.usable(task):  # fast track: the agent stays up for what comes next
             power_off(task)
+            boot = task.driver.get("boot")
+            if isinstance(boot, base.BootInterface):
+                boot.clean_up_ramdisk(task)  # DHCP ignores the node again, its iPXE script is gone
         task.process_event("done", release=True, inspection_finished_at=utcnow(), last_error=None)
     else:
         raise errors.DriverError(reason=f"unknown agent continuation {kind!r}")

@@ -11,7 +11,8 @@ interface on the bridge (a tap or a veth).
   is its own bridge ``<segment_prefix><vlan>`` (created on first use, as ``lab/network.py``'s ``add_segment``
   does); access = move the port to that bridge; isolate = detach it from any bridge. A trunk with tagged VLANs
   cannot be built this way (it needs 802.1Q), so it is refused with a clear error; a trunk of only a native
-  VLAN is an access port.
+  VLAN is an access port. ``vlan_bridges`` (``{"10": "br0"}``) names an existing bridge for a VLAN instead
+  (the lab's provisioning VLAN is its main bridge, where dnsmasq answers).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class LinuxBridgeSwitch(SwitchDriver):
         self.bridge = str(config.get("bridge", "br0"))
         self.netns = config.get("netns")
         self.prefix = str(config.get("segment_prefix", "brv"))
+        self.vlan_bridges = {int(k): str(v) for k, v in dict(config.get("vlan_bridges") or {}).items()}
         mode = str(config.get("mode", AUTO))
         if mode not in (AUTO, FILTERING, PER_VLAN):
             raise ValueError(f"switch {switch!r}: mode must be {AUTO}, {FILTERING} or {PER_VLAN}, not {mode!r}")
@@ -84,6 +86,8 @@ class LinuxBridgeSwitch(SwitchDriver):
             self._run("bridge", "vlan", "del", "dev", port, "vid", str(vid))
 
     def _segment(self, vlan: int) -> str:
+        if vlan in self.vlan_bridges:
+            return self.vlan_bridges[vlan]
         name = f"{self.prefix}{vlan}"
         if self.ip("link", "show", "dev", name, check=False).returncode != 0:
             self.ip("link", "add", name, "type", "bridge", "forward_delay", "0", "stp_state", "0")
