@@ -173,6 +173,10 @@ def test_allocations_stay_within_the_project(auth_service, admin):
         assert shown["state"] in ("allocating", "active")
         assert c.get("/v1/allocations/candidates", params={"resource_class": "gold"}).status_code == 403
     with client(auth_service, OTHER_MEMBER) as c:
+        r = c.post("/v1/allocations", json={"resource_class": "gold", "owner": "acme"})
+        assert r.status_code == 403 and "project acme" in fault(r)["faultstring"]
+        r = c.get("/v1/allocations", params={"owner": "acme"})
+        assert r.status_code == 403 and "disallowed by policy" in fault(r)["faultstring"]
         assert c.get(f"/v1/allocations/{alloc['uuid']}").status_code == 404
         assert c.get("/v1/allocations").json()["allocations"] == []
         assert c.delete(f"/v1/allocations/{alloc['uuid']}").status_code == 404

@@ -18,6 +18,7 @@ from ironworks.api import patch as jsonpatch
 from ironworks.api.common import Ctx, Reply, endpoint
 from ironworks.api.schemas import allocations as schema
 from ironworks.api.schemas.validation import parse_model
+from ironworks.auth.identity import Forbidden
 from ironworks.db.repos.allocations import SORTABLE
 from ironworks.db.repos.base import Record
 from ironworks.identifiers import is_uuid_like, is_valid_logical_name, validate_trait
@@ -33,22 +34,13 @@ class MethodNotAllowed(errors.IronworksError):
     template = "The API version does not allow this method on allocations."
 
 
-class Forbidden(errors.IronworksError):
-    http_status = 403
-    template = "Not authorized."
-
-
 def scoped_project(ctx: Ctx) -> str | None:
     """RBAC hook: the project a caller is confined to (None: sees every allocation).
 
     Authentication (auth/) puts the caller on the context; a caller that is not an admin only sees and makes
     allocations of its own project, and picks only among nodes its project owns or leases, as in Ironic.
     """
-    identity = getattr(ctx, "identity", None)
-    if identity is None or getattr(identity, "is_admin", False):
-        return None
-    project = getattr(identity, "project", None)
-    return project if isinstance(project, str) else None
+    return None if ctx.identity.is_admin else ctx.identity.project
 
 
 def _require(ctx: Ctx, since: int = mv.ALLOCATIONS, *, reading: bool = True) -> None:
@@ -92,7 +84,7 @@ def list_allocations(ctx: Ctx) -> Any:
     project = scoped_project(ctx)
     if project is not None:
         if owner is not None and owner != project:
-            raise Forbidden("Not authorized to list allocations of another project.")
+            raise Forbidden(action="Listing allocations of another project")
         owner = project
     filters_: dict[str, Any] = {
         "resource_class": ctx.q_str("resource_class"),
@@ -130,10 +122,7 @@ def create_allocation(ctx: Ctx) -> Any:
     project = scoped_project(ctx)
     if project is not None:
         if owner is not None and owner != project:
-            raise Forbidden(
-                f"Cannot create allocation with an owner Project ID value {owner} not "
-                f"matching the requester Project ID {project}."
-            )
+            raise Forbidden(action=f"Creating an allocation for project {owner} (the caller's is {project})")
         owner = project
     request = service.AllocationRequest(
         resource_class=body.resource_class,
