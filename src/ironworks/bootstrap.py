@@ -72,6 +72,9 @@ class Services:
             netboot = getattr(self, "netboot", None)
             if netboot is not None and not netboot.started:
                 netboot.start()
+                from ironworks.networking import dhcp
+
+                dhcp.sync(self)  # DHCP per network: serve the provisioning/cleaning/rescue network records
             conductor.start()
         return conductor
 

@@ -19,7 +19,7 @@ from ironworks.api.schemas.validation import parse_model
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.networks import NetLookup, NetworkInUse, NetworkRepo
 from ironworks.identifiers import new_uuid, normalize_uuid
-from ironworks.networking import addressing
+from ironworks.networking import addressing, dhcp
 
 if TYPE_CHECKING:
     from ironworks.bootstrap import Services
@@ -54,6 +54,7 @@ def create(svc: Services, body: dict[str, Any]) -> Record:
     values["uuid"] = values["uuid"] or new_uuid()
     record = repo(svc).create(values)
     LOG.info("Created network %s (%s, VLAN %s)", record["name"], record["uuid"], record["vlan_id"])
+    dhcp.sync(svc)  # only does something where this process runs netboot; never raises
     return record
 
 
@@ -79,12 +80,15 @@ def update(svc: Services, ident: str, patch: Any) -> Record:
                 addressing.check_fixed({**record, **values}, ip, ())
         return changes
 
-    return repo(svc).update(ident, mutate)
+    record = repo(svc).update(ident, mutate)
+    dhcp.sync(svc)
+    return record
 
 
 def delete(svc: Services, ident: str) -> None:
     record = repo(svc).delete(ident)
     LOG.info("Deleted network %s (%s)", record["name"], record["uuid"])
+    dhcp.sync(svc)
 
 
 def for_role(svc: Services, role: str) -> list[Record]:

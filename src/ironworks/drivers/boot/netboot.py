@@ -6,7 +6,8 @@ root when ``netboot_interface`` is set) for every port of the node with PXE enab
 * ``prepare_ramdisk`` (deploy, clean, inspect, rescue): a dnsmasq host file per MAC (tagged, so unknown MACs
   get nothing) and a per-MAC iPXE script that loads the deploy kernel and ramdisk with retry and back-off;
   the kernel command line carries ``ironworks.api_url=`` for the agent. Then the boot device is set to PXE
-  (one-time) through the management interface.
+  (one-time) through the management interface. A node on a served provisioning/cleaning/rescue network
+  (``networking/dhcp.py`` ``node_network``) gets that network's URLs, host file tag and agent API URL.
 * ``clean_up_ramdisk`` / ``clean_up_instance``: host files tombstoned, scripts and per-node files removed.
 * ``prepare_instance``: the ramdisk entries go, the boot device becomes the disk (persistent; under UEFI the
   netboot ``exit 1`` fallback reaches the disk only after minutes, see docs/netboot.md) and each MAC gets a
@@ -27,6 +28,7 @@ from ironworks import errors
 from ironworks.db.models import Port
 from ironworks.drivers import base
 from ironworks.drivers.base import TaskView
+from ironworks.networking import dhcp
 
 if TYPE_CHECKING:
     from ironworks.db.engine import Database
@@ -94,7 +96,16 @@ class NetbootBoot(base.BootInterface):
         kernel, ramdisk = self._ramdisk_refs(task)
         extra = tuple(str(task.node["driver_info"].get("kernel_append_params") or "").split())
         extra += tuple(str(p) for p in params.get("kernel_params", ()))
-        self.netboot.boot_ramdisk(task.node["uuid"], self.macs(task), kernel, ramdisk, extra)
+        on = dhcp.node_network(self._db, task.node, task.settings) if self._db is not None else None
+        self.netboot.boot_ramdisk(
+            task.node["uuid"],
+            self.macs(task),
+            kernel,
+            ramdisk,
+            extra,
+            network=on.name if on else None,
+            api_url=on.api_url if on else None,
+        )
         task.driver.management.set_boot_device(task, "pxe", persistent=False)
 
     def clean_up_ramdisk(self, task: TaskView) -> None:
