@@ -119,15 +119,3 @@ def test_uefi_local_disk_exit_hands_back_to_the_firmware(stack: Stack, tmp_path:
     after = serial[serial.index("ironworks: booting from the local disk"):]
     assert "BdsDxe: failed to start" in after  # our exit status reached the boot manager
     assert "UiApp" not in serial and "IRONWORKS-BOOT-ERROR" not in serial
-
-
-@pytest.mark.lab
-@pytest.mark.timeout(600)
-def test_uefi_local_disk_exit_reaches_the_disk(stack: Stack, tmp_path: Path) -> None:
-    """Slow (about 150 s under TCG: OVMF's HTTP boot entries time out first), hence ``lab``, not ``vm``."""
-    with _uefi_local(stack, tmp_path) as vm:
-        serial = vm.wait_for_serial(f"{DISK_MARKER} uefi", timeout=500)
-        print(f"\nUEFI: VM start → disk marker after iPXE exit {time.monotonic() - vm.started_at:.1f} s",
-              file=sys.stderr)
-    assert serial.index("ironworks: booting from the local disk") < serial.index(f"{DISK_MARKER} uefi")
-    assert "IRONWORKS-BOOT-ERROR" not in serial and "UiApp" not in serial
