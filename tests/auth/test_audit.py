@@ -108,3 +108,20 @@ def test_noauth_requests_are_recorded_too(api):
     assert [(r["user"], r["method"], r["node_uuid"], r["status"]) for r in rows] == [
         ("noauth", "POST", node["uuid"], 201)
     ]
+
+
+def test_concurrent_changes_each_get_exactly_one_record(auth_service, admin):
+    """Records are group-committed; none is lost or doubled, and each is written before its answer is sent."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(i: int) -> httpx.Response:
+        with client(auth_service, MEMBER) as c:
+            return c.patch(f"/v1/nodes/{uuid}", json=[{"op": "add", "path": f"/extra/k{i}", "value": i}])
+
+    uuid = make_node(admin, owner="acme")["uuid"]
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        answers = list(pool.map(create, range(48)))
+    assert {r.status_code for r in answers} == {200}
+    with auth_service.services.db.engine.connect() as conn:
+        rows = conn.execute(select(AuditRecord.__table__).where(AuditRecord.__table__.c.user == MEMBER.name)).all()
+    assert sorted(r.request_id for r in rows) == sorted(r.headers["Openstack-Request-Id"] for r in answers)

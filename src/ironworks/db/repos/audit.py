@@ -22,9 +22,14 @@ class AuditRepo:
         self.db = db
 
     def add(self, **values: Any) -> None:
-        values.setdefault("created_at", utcnow())
+        self.add_many([values])
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        """Insert ``rows`` in one transaction (one INSERT with many parameter sets)."""
+        for row in rows:
+            row.setdefault("created_at", utcnow())
         with self.db.write() as session:
-            session.execute(insert(AUDIT).values(**values))
+            session.execute(insert(AUDIT), rows)
 
     def list(
         self,
