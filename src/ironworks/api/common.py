@@ -23,7 +23,7 @@ from starlette.responses import Response
 from ironworks import errors
 from ironworks.api import microversion
 from ironworks.auth import hook as auth_hook
-from ironworks.auth.identity import NOAUTH, Identity
+from ironworks.auth.identity import ANONYMOUS, Identity
 from ironworks.identifiers import is_uuid_like
 from ironworks.logs import node_context
 
@@ -56,7 +56,7 @@ class Ctx:
     raw_body: bytes
     path_params: dict[str, str]
     #: the caller (auth/middleware.py); ``authorize`` checks it against the route's rule before the handler
-    identity: Identity = NOAUTH
+    identity: Identity = ANONYMOUS
 
     # --- authorization (auth/hook.py) -------------------------------------------------------------------
     def list_scope(self) -> dict[str, Any]:
@@ -225,7 +225,7 @@ def endpoint(handler: Handler, *, versioned: bool = True) -> Callable[[Request],
         settings_url = services.settings.public_url.rstrip("/")
         base_url = settings_url or str(request.base_url).rstrip("/")
         ctx = Ctx(request, services, minor, request_id, base_url, raw, dict(request.path_params),
-                  request.scope.get(auth_hook.IDENTITY_KEY, NOAUTH))
+                  request.scope.get(auth_hook.IDENTITY_KEY, ANONYMOUS))
         try:
             result = await run_in_threadpool(_call, handler, ctx)
         except errors.IronworksError as exc:

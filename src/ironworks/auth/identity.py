@@ -31,12 +31,20 @@ class Identity:
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
 
+    @property
+    def is_anonymous(self) -> bool:
+        """A caller nobody vouched for: allowed nothing but the public routes (``policy.allowed``)."""
+        return self.source == "anonymous"
+
     def at_least(self, role: Role) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[role]
 
 
 #: every caller under ``auth_strategy = noauth``: Ironic's noauth mode lets anyone do anything
 NOAUTH = Identity(user="noauth", project=None, role=Role.ADMIN, source="noauth")
+#: a caller with no credentials checked: callers of the public routes under ``http_basic``, and the default of
+#: a request the auth middleware never saw (least privilege: only public routes pass, never the noauth admin)
+ANONYMOUS = Identity(user="anonymous", project=None, role=Role.READER, source="anonymous")
 
 
 class NotAuthenticated(errors.IronworksError):

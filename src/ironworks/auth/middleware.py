@@ -23,11 +23,10 @@ from ironworks import errors
 from ironworks.auth.audit import AuditRecorder, audited, node_from_location
 from ironworks.auth.authenticator import Authenticator
 from ironworks.auth.hook import AUDIT_KEY, IDENTITY_KEY
-from ironworks.auth.identity import NOAUTH, Identity, Role
+from ironworks.auth.identity import ANONYMOUS, NOAUTH, Identity
 
 #: paths anyone may call (Ironic's acl_public_routes, plus the agent's command channel: agent token)
 PUBLIC_PATHS = re.compile(r"^(/|/v1/?|/v1/lookup/?|/v1/heartbeat/[^/]+/?|/v1/agent/.*)$")
-ANONYMOUS = Identity(user="anonymous", project=None, role=Role.READER, source="anonymous")
 
 
 class AuthMiddleware:

@@ -186,6 +186,8 @@ def allowed(identity: Identity, action: str, node: Mapping[str, Any] | None = No
     """Does ``action`` on ``node`` pass for ``identity``? Unknown actions pass for admins only."""
     if identity.is_admin:
         return True
+    if identity.is_anonymous:
+        return False
     rule = RULES.get(action, ADMIN_ONLY)
     rels = relations(identity, node)
     return any(identity.at_least(role) and rel in rels for role, rel in rule)
