@@ -1,7 +1,13 @@
 """Logging with node context, and the one place that decides what a secret is.
 
-``mask_secrets`` is used both by the API (driver_info, instance_info in responses) and by the log filter, so
-a BMC password or agent token is never shown anywhere: it reads ``******``.
+``mask_secrets`` is used both by the API (driver_info, driver_internal_info, instance_info in responses) and,
+through ``mask_text``, by the log filter and formatter, so a BMC password, IPMI key or agent token is never
+shown anywhere: it reads ``******``. Two kinds of secret are recognised:
+
+- values under a secret-looking key (``ipmi_password``, ``ipmi_hex_kg_key``, ``agent_token``…), whatever the
+  value;
+- credentials inside a URL anywhere, under any key or in free text: ``https://user:pass@bmc`` reads
+  ``https://user:******@bmc`` and ``https://token@host`` reads ``https://******@host``.
 """
 
 from __future__ import annotations
@@ -17,15 +23,40 @@ MASK = "******"
 
 #: substrings of dictionary keys whose values are secrets
 _SECRET_KEY_PARTS = (
-    "password", "passwd", "pswd", "secret", "token", "auth_key", "priv_key", "private_key", "passphrase",
-    "configdrive", "chap", "credential", "kek", "sslkey", "fernetkey", "cryptpw", "adminpass", "admin_pass",
+    "password",
+    "passwd",
+    "pswd",
+    "secret",
+    "token",
+    "auth_key",
+    "priv_key",
+    "private_key",
+    "passphrase",
+    "configdrive",
+    "chap",
+    "credential",
+    "kek",
+    "sslkey",
+    "fernetkey",
+    "cryptpw",
+    "adminpass",
+    "admin_pass",
     "new_pass",
+    "kg_key",
+    "encrypted_key",
+    "cephxkey",
 )
 
 _SECRET_IN_TEXT = re.compile(
-    r"(?P<key>[\"']?[\w-]*(?:password|passwd|secret|token|passphrase|priv_key|auth_key)[\w-]*[\"']?"
+    r"(?P<key>[\"']?[\w-]*(?:password|passwd|secret|token|passphrase|priv_key|auth_key|kg_key)[\w-]*[\"']?"
     r"\s*[:=]\s*)(?P<quote>[\"']?)(?P<value>[^\s\"',}]+)",
     re.IGNORECASE,
+)
+
+#: the userinfo of a URL (RFC 3986: ``scheme://userinfo@host``): no ``/ ? #`` or whitespace in it; a password
+#: with an unencoded ``@`` is masked up to the last ``@`` before the host, as URL parsers read it
+_URL_USERINFO = re.compile(
+    r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s/?#@:\"'<>]*)(?P<colon>:?)(?P<secret>[^\s/?#\"'<>]*)@"
 )
 
 
@@ -35,8 +66,22 @@ def is_secret_key(key: str) -> bool:
     return any(part in lowered for part in _SECRET_KEY_PARTS)
 
 
+def _mask_userinfo(match: re.Match[str]) -> str:
+    if match.group("colon"):  # user:password@ -> the user stays readable
+        return f"{match.group('scheme')}{match.group('user')}:{MASK}@"
+    return f"{match.group('scheme')}{MASK}@"  # a lone userinfo is usually a token
+
+
+def mask_url_credentials(text: str) -> str:
+    """``text`` with the credentials of every URL in it masked (``https://user:******@host``)."""
+    if "@" not in text or "://" not in text:
+        return text
+    return _URL_USERINFO.sub(_mask_userinfo, text)
+
+
 def mask_secrets(data: Any) -> Any:
-    """A copy of ``data`` with every value under a secret-looking key replaced by ``******``."""
+    """A copy of ``data`` with every value under a secret-looking key replaced by ``******`` and the
+    credentials of URLs in every other string masked."""
     if isinstance(data, Mapping):
         out: dict[str, Any] = {}
         for key, value in data.items():
@@ -47,12 +92,14 @@ def mask_secrets(data: Any) -> Any:
         return out
     if isinstance(data, list):
         return [mask_secrets(item) for item in data]
+    if isinstance(data, str):
+        return mask_url_credentials(data)
     return data
 
 
 def mask_text(text: str) -> str:
-    """Mask ``password=…``-style secrets inside free text (log lines, command lines)."""
-    return _SECRET_IN_TEXT.sub(lambda m: f"{m.group('key')}{m.group('quote')}{MASK}", text)
+    """Mask ``password=…``-style secrets and URL credentials inside free text (log lines, command lines)."""
+    return mask_url_credentials(_SECRET_IN_TEXT.sub(lambda m: f"{m.group('key')}{m.group('quote')}{MASK}", text))
 
 
 # --- node context --------------------------------------------------------------------------------------------
@@ -77,10 +124,17 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class MaskingFormatter(logging.Formatter):
+    """Masks the whole formatted line, tracebacks included (an exception's text may quote a URL or a key)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(super().format(record))
+
+
 def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler()
     handler.addFilter(ContextFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(ctx)s] %(message)s"))
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s [%(ctx)s] %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
