@@ -61,13 +61,23 @@ def test_software_raid_manual_cleaning(api: httpx.Client) -> None:
     move(api, node, "manage")
     target = {"logical_disks": [{"size_gb": 10, "raid_level": "1", "is_root_volume": True},
                                 {"size_gb": 20, "raid_level": "0"}]}
-    assert api.put(f"/v1/nodes/{node}/states/raid", json=target).status_code in (204, 404, 405)
+    r = api.put(f"/v1/nodes/{node}/states/raid", json=target)
+    assert r.status_code == 204, r.text
+    assert api.get(f"/v1/nodes/{node}").json()["target_raid_config"] == target
     body = move(api, node, "clean", clean_steps=RAID_SEQUENCE)
     assert body["provision_state"] == states.MANAGEABLE
     assert body["last_error"] is None
     assert body["clean_step"] == {}
     assert body["driver_internal_info"].get("fake_metadata_erased") is True
     assert "clean_steps" not in body["driver_internal_info"]
+    # delete_configuration, then create_configuration built what the operator asked for (both volumes)
+    assert body["raid_config"] == {"logical_disks": target["logical_disks"]}
+    assert body["target_raid_config"] == target
+    # building only the root volume leaves the other one out
+    body = move(api, node, "clean", clean_steps=[RAID_SEQUENCE[0], {**RAID_SEQUENCE[2], "args": {
+        "create_nonroot_volumes": False}}])
+    assert body["last_error"] is None
+    assert body["raid_config"] == {"logical_disks": target["logical_disks"][:1]}
 
 
 @pytest.mark.parametrize("clean_steps", [
