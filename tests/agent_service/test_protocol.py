@@ -9,6 +9,7 @@ import time
 import httpx
 import pytest
 
+from ironworks.api.routes import agent as agent_routes
 from tests.agent_service.client import TOKEN_HEADER, PlayedAgent
 from tests.agent_service.conftest import MAC, agent_node
 from tests.conductor.helpers import move, provision, settle
@@ -101,18 +102,37 @@ def test_results_are_idempotent_and_checked(service: ServiceUnderTest, api: http
     assert settle(api, node)["provision_state"] == "manageable"
 
 
+def _parked_polls(service: ServiceUnderTest) -> int:
+    """Long polls parked on their wake-up event, i.e. past their first (empty) read of the database."""
+    channel = service.services.agent
+    with channel._lock:
+        entries = list(channel._async_waiters)
+    return sum(len(event._waiters) for _, event in entries)  # asyncio.Event's queue of tasks awaiting it
+
+
 def test_long_poll_answers_when_a_command_is_queued(service: ServiceUnderTest, api: httpx.Client,
-                                                    agent: PlayedAgent) -> None:
+                                                    agent: PlayedAgent, monkeypatch: pytest.MonkeyPatch) -> None:
+    # only the wake-up can answer early: the periodic re-read of the database comes after the whole wait
+    wait = 20
+    monkeypatch.setattr(agent_routes, "RECHECK_SECONDS", 3600)
     node = agent_node(api)
     move(api, node, "manage")
     provision(api, node, "inspect")
     assert settle(api, node)["provision_state"] == "inspect wait"
     assert agent.lookup().status_code == 200
     assert agent.poll(1) is None  # nothing queued before the first heartbeat
-    got: list[object] = []
-    poller = threading.Thread(target=lambda: got.append(agent.poll(30)))
+    got: list[tuple[object, float]] = []
+    poller = threading.Thread(target=lambda: got.append((agent.poll(wait), time.monotonic())))
     poller.start()
-    time.sleep(0.2)  # let the poll start waiting (if it has not, it finds the command at once: same answer)
+    deadline = time.monotonic() + 10
+    while _parked_polls(service) == 0:  # the poll found nothing and now waits
+        assert poller.is_alive() and time.monotonic() < deadline, f"the poll never waited: {got}"
+        time.sleep(0.01)
+    queued = time.monotonic()
     assert agent.heartbeat().status_code == 202  # the heartbeat queues get_inventory for the waiting poll
-    poller.join(timeout=40)
-    assert got and isinstance(got[0], dict) and got[0]["name"] == "get_inventory"
+    poller.join(timeout=wait + 10)
+    assert got, "the poll did not answer"
+    command, answered = got[0]
+    assert isinstance(command, dict) and command["name"] == "get_inventory"
+    # woken by the queued command, not by the end of its wait (a correctness bound, not a speed figure)
+    assert answered - queued < wait / 2
