@@ -23,13 +23,17 @@ from ironworks import errors
 from ironworks.auth.audit import AuditRecorder, audited, node_from_location
 from ironworks.auth.authenticator import Authenticator
 from ironworks.auth.hook import AUDIT_KEY, IDENTITY_KEY
-from ironworks.auth.identity import ANONYMOUS, NOAUTH, Identity
+from ironworks.auth.identity import ANONYMOUS, NOAUTH, Forbidden, Identity
 
 #: paths anyone may call (Ironic's acl_public_routes, plus the agent's command channel: agent token)
 PUBLIC_PATHS = re.compile(r"^(/|/v1/?|/v1/lookup/?|/v1/heartbeat/[^/]+/?|/v1/agent/.*)$")
 
 
 class AuthMiddleware:
+    #: headers a relay or reverse proxy adds (the lab's agent relay always does): under noauth such a request is
+    #: not from this machine, whatever the connection's address, so it is anonymous, never the admin
+    PROXIED = frozenset((b"x-forwarded-for", b"forwarded", b"x-real-ip", b"x-ironworks-relay"))
+
     def __init__(self, app: ASGIApp, authenticator: Authenticator, recorder: AuditRecorder | None, realm: str) -> None:
         self.app = app
         self.authenticator = authenticator
@@ -43,6 +47,12 @@ class AuthMiddleware:
         method, path = scope["method"], scope["path"]
         audit: dict[str, Any] | None = {} if self.recorder is not None and audited(method, path) else None
         identity: Identity | None = NOAUTH
+        if not self.authenticator.enabled and any(k.lower() in self.PROXIED for k, _ in scope.get("headers", ())):
+            identity = ANONYMOUS  # "loopback" is never decided from the bind address alone (agent-protocol.md §9)
+            if not PUBLIC_PATHS.match(path):
+                exc = Forbidden(action=f"{method} {path} through a relay or proxy without authentication")
+                await self._refuse(scope, receive, send, exc, audit)
+                return
         if self.authenticator.enabled:
             identity = ANONYMOUS
             if not PUBLIC_PATHS.match(path):
