@@ -109,6 +109,14 @@ class Settings:
     http_basic_auth_user_file: str = ""
     #: realm named in ``WWW-Authenticate``
     http_basic_realm: str = "Baremetal API"
+    #: login throttling (auth/throttle.py): failed logins allowed per user name and per source address within
+    #: ``auth_failure_window`` seconds; past either, logins of that name/address answer 429 until failures age
+    #: out. 0: no limit of that kind
+    auth_failures_per_user: int = 10
+    auth_failures_per_address: int = 30
+    auth_failure_window: float = 300.0
+    #: threads that run bcrypt checks, apart from the request threads (0: half the CPUs, at least 1)
+    auth_bcrypt_workers: int = 0
     # scheduling (scheduler/, docs/scheduling.md)
     #: a flavor without its own exact_match setting matches node properties exactly (True) or "at least" (False)
     flavor_exact_match: bool = True

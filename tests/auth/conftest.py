@@ -79,6 +79,7 @@ def _auth_service(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture
 def auth_service(_auth_service: ServiceUnderTest) -> ServiceUnderTest:
     _reset(_auth_service)
+    _auth_service.app.state.authenticator.throttle.reset()  # failed logins of one test do not throttle the next
     return _auth_service
 
 

@@ -2,24 +2,41 @@
 
 Ironic's rules for the header apply: no header is 401 "Authorization required", a header that is not
 ``Basic <base64 of user:password>`` is 400, an unknown user or a wrong password is 401; the message never
-says which of the two was wrong.
+says which of the two was wrong, and neither does the time it takes:
+
+1. the throttle (``throttle.py``) is asked first: a user name or address with too many recent failures is
+   answered 429 at once, with no password check;
+2. the user is looked up (users table, then htpasswd file);
+3. a password checked right within the last minutes is recognised from the cache (``passwords.Verifier``);
+4. otherwise bcrypt runs on its own bounded threads (``passwords.BcryptPool``), against the user's hash or, for
+   a name that does not exist, against a dummy hash of the cost the stored hashes have: the same work either
+   way;
+5. a failure is counted for the name and the address, and answered 401.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import collections
 import logging
+import time
+from collections.abc import Callable
+
+from starlette.concurrency import run_in_threadpool
 
 from ironworks import errors
 from ironworks.auth.htpasswd import HtpasswdFile
 from ironworks.auth.identity import NOAUTH, Identity, NotAuthenticated, Role
-from ironworks.auth.passwords import Verifier
+from ironworks.auth.passwords import DEFAULT_ROUNDS, BcryptPool, DummyHashes, Verifier, cost_of
+from ironworks.auth.throttle import LoginThrottle
 from ironworks.db.repos.users import UserRepo
 
 LOG = logging.getLogger(__name__)
 
 STRATEGIES = ("noauth", "http_basic")
+#: how long the typical bcrypt cost of the stored hashes (for dummy checks) is remembered
+COST_REFRESH_SECONDS = 60.0
 
 
 def parse_basic(header: str | None) -> tuple[str, bytes]:
@@ -39,30 +56,81 @@ def parse_basic(header: str | None) -> tuple[str, bytes]:
 
 
 class Authenticator:
-    def __init__(self, strategy: str, users: UserRepo, htpasswd: HtpasswdFile | None = None) -> None:
+    def __init__(
+        self,
+        strategy: str,
+        users: UserRepo,
+        htpasswd: HtpasswdFile | None = None,
+        *,
+        throttle: LoginThrottle | None = None,
+        pool: BcryptPool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"auth_strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
         self.strategy = strategy
         self.users = users
         self.htpasswd = htpasswd
+        self.throttle = throttle or LoginThrottle(per_user=0, per_address=0, window=0.0)
+        self.pool = pool or BcryptPool()
         self.verifier = Verifier()
+        self.dummies = DummyHashes(self.pool)
+        self._clock = clock
+        self._cost: tuple[int, float] | None = None
 
     @property
     def enabled(self) -> bool:
         return self.strategy != "noauth"
 
-    def authenticate(self, header: str | None) -> Identity:
-        """The caller named by ``header`` (blocking: a database read and possibly a bcrypt check)."""
+    async def authenticate(self, header: str | None, address: str | None = None) -> Identity:
+        """The caller named by ``header``, calling from ``address``; raises 401, 400 or 429."""
         if not self.enabled:
             return NOAUTH
         name, password = parse_basic(header)
-        record = self.users.find(name) if name else None
-        if record is not None:
-            if self.verifier.verify(name, password, record["password_hash"]):
-                return Identity(user=name, project=record["project"], role=Role(record["role"]), source="db")
-        elif name and self.htpasswd is not None:
-            hashed = self.htpasswd.lookup(name)
-            if hashed is not None and self.verifier.verify(name, password, hashed):
-                return Identity(user=name, project=None, role=Role.ADMIN, source="htpasswd")
-        LOG.info("Rejected HTTP basic credentials for user %r", name)
+        self.throttle.check(name, address)
+        found = await run_in_threadpool(self._find, name) if name else None
+        if found is not None:
+            hashed, identity = found
+            if self.verifier.cached(name, password, hashed):
+                return identity
+            if await self.pool.check(password, hashed):
+                self.verifier.remember(name, password, hashed)
+                return identity
+        else:
+            dummy = await self.dummies.for_cost(await self._typical_cost())
+            await self.pool.check(password, dummy)  # the same work as for a real user; never a success
+        self.throttle.failed(name, address)
+        LOG.info("Rejected HTTP basic credentials for user %r from %s", name[:64], address or "-")
         raise NotAuthenticated()
+
+    def _find(self, name: str) -> tuple[str, Identity] | None:
+        """(stored hash, who that is) of ``name``, or None (blocking: a database read, a file stat)."""
+        record = self.users.find(name)
+        if record is not None:
+            identity = Identity(user=name, project=record["project"], role=Role(record["role"]), source="db")
+            return record["password_hash"], identity
+        hashed = self.htpasswd.lookup(name) if self.htpasswd is not None else None
+        if hashed is not None:
+            return hashed, Identity(user=name, project=None, role=Role.ADMIN, source="htpasswd")
+        return None
+
+    async def _typical_cost(self) -> int:
+        """The most common bcrypt cost of the stored hashes (users table and htpasswd file), re-read each minute."""
+        now = self._clock()
+        if self._cost is not None and self._cost[1] > now:
+            return self._cost[0]
+        cost = await run_in_threadpool(self._count_costs)
+        self._cost = (cost, now + COST_REFRESH_SECONDS)
+        return cost
+
+    def _count_costs(self) -> int:
+        counts: collections.Counter[int] = collections.Counter()
+        for field, count in self.users.hash_costs().items():
+            if field.isdigit():
+                counts[int(field)] += count
+        if self.htpasswd is not None:
+            for hashed in self.htpasswd.entries().values():
+                cost = cost_of(hashed)
+                if cost is not None:
+                    counts[cost] += 1
+        return counts.most_common(1)[0][0] if counts else DEFAULT_ROUNDS

@@ -1,7 +1,8 @@
 """The ASGI middleware around the API: authenticate the caller, then audit what it changed.
 
 Under ``http_basic`` a request without valid credentials ends here with Ironic's error body and
-``WWW-Authenticate: Basic realm="…"`` (401), or 400 for a header that is not Basic. Public paths (version
+``WWW-Authenticate: Basic realm="…"`` (401), or 400 for a header that is not Basic, or 429 with ``Retry-After``
+while its user name or address is throttled after failed logins (``throttle.py``). Public paths (version
 discovery, the ramdisk agent's calls) need no credentials, as Ironic's ``acl_public_routes``. The caller's
 ``Identity`` goes into the ASGI scope, where ``api/common.py`` finds it.
 
@@ -24,9 +25,16 @@ from ironworks.auth.audit import AuditRecorder, audited, node_from_location
 from ironworks.auth.authenticator import Authenticator
 from ironworks.auth.hook import AUDIT_KEY, IDENTITY_KEY
 from ironworks.auth.identity import ANONYMOUS, NOAUTH, Forbidden, Identity
+from ironworks.auth.throttle import LoginThrottled
 
 #: paths anyone may call (Ironic's acl_public_routes, plus the agent's command channel: agent token)
 PUBLIC_PATHS = re.compile(r"^(/|/v1/?|/v1/lookup/?|/v1/heartbeat/[^/]+/?|/v1/agent/.*)$")
+
+
+def _client_address(scope: Scope) -> str | None:
+    """The address the connection came from (what the login throttle counts; never a forwarded header)."""
+    client = scope.get("client")
+    return str(client[0]) if client else None
 
 
 class AuthMiddleware:
@@ -58,7 +66,7 @@ class AuthMiddleware:
             if not PUBLIC_PATHS.match(path):
                 header = Headers(scope=scope).get("authorization")
                 try:
-                    identity = await run_in_threadpool(self.authenticator.authenticate, header)
+                    identity = await self.authenticator.authenticate(header, _client_address(scope))
                 except errors.IronworksError as exc:
                     await self._refuse(scope, receive, send, exc, audit)
                     return
@@ -102,6 +110,8 @@ class AuthMiddleware:
         headers = {"Openstack-Request-Id": request_id, **version_headers(None)}
         if exc.http_status == 401:
             headers["WWW-Authenticate"] = f'Basic realm="{self.realm}"'
+        if isinstance(exc, LoginThrottled):
+            headers["Retry-After"] = str(exc.retry_after)
         if audit is not None:
             await self._record(None, scope["method"], scope["path"], exc.http_status, request_id, None)
         await error_response(exc, headers)(scope, receive, send)

@@ -8,6 +8,8 @@ from ironworks.auth.audit import AuditRecorder
 from ironworks.auth.authenticator import STRATEGIES, Authenticator
 from ironworks.auth.htpasswd import HtpasswdFile
 from ironworks.auth.middleware import AuthMiddleware
+from ironworks.auth.passwords import BcryptPool
+from ironworks.auth.throttle import LoginThrottle
 from ironworks.db.repos.audit import AuditRepo
 from ironworks.db.repos.users import UserRepo
 from ironworks.settings import Settings, is_loopback
@@ -37,16 +39,27 @@ def check(settings: Settings) -> None:
 def authenticator(settings: Settings, services: Services) -> Authenticator:
     path = settings.http_basic_auth_user_file
     htpasswd = HtpasswdFile(path) if path else None
-    return Authenticator(settings.effective_auth_strategy, UserRepo(services.db), htpasswd)
+    throttle = LoginThrottle(
+        per_user=settings.auth_failures_per_user,
+        per_address=settings.auth_failures_per_address,
+        window=settings.auth_failure_window,
+    )
+    pool = BcryptPool(settings.auth_bcrypt_workers)
+    return Authenticator(
+        settings.effective_auth_strategy, UserRepo(services.db), htpasswd, throttle=throttle, pool=pool
+    )
 
 
 def install(app: Starlette, services: Services) -> None:
-    """Wrap ``app`` in the authentication + audit middleware."""
+    """Wrap ``app`` in the authentication + audit middleware; both are also on ``app.state`` (``authenticator``,
+    ``audit_recorder``) for operators' tools and tests to observe."""
     settings = services.settings
     check(settings)
+    app.state.authenticator = authenticator(settings, services)
+    app.state.audit_recorder = AuditRecorder(AuditRepo(services.db))
     app.add_middleware(
         AuthMiddleware,
-        authenticator=authenticator(settings, services),  # type: ignore[arg-type]
-        recorder=AuditRecorder(AuditRepo(services.db)),
+        authenticator=app.state.authenticator,  # type: ignore[arg-type]
+        recorder=app.state.audit_recorder,
         realm=settings.http_basic_realm,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 
 from ironworks import errors
 from ironworks.db.engine import Database
@@ -33,6 +33,13 @@ class UserRepo:
         with self.db.read() as session:
             row = session.execute(select(USERS).where(USERS.c.name == name)).mappings().first()
             return dict(row) if row is not None else None
+
+    def hash_costs(self) -> dict[str, int]:
+        """How many stored hashes have each bcrypt cost field (``"12"`` of ``$2b$12$…``): no hash leaves here."""
+        cost = func.substr(USERS.c.password_hash, 5, 2)
+        with self.db.read() as session:
+            rows = session.execute(select(cost, func.count()).group_by(cost)).all()
+            return {str(row[0]): int(row[1]) for row in rows}
 
     def list(self) -> list[Record]:
         with self.db.read() as session:
