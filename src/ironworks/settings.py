@@ -97,6 +97,10 @@ class Settings:
     netboot_ping_check: bool = True
     #: extra kernel parameters for every deploy ramdisk boot, space separated
     netboot_kernel_params: str = ""
+    #: file holding the key the lab's agent relay (lab/apiproxy.py) sends in X-Ironworks-Relay; only with it, and
+    #: from one of agent_relay_addresses, is the relay's X-Forwarded-For believed. Empty: <state_dir>/agent-relay.key
+    agent_relay_key_file: str = ""
+    agent_relay_addresses: tuple[str, ...] = ("127.0.0.1", "::1")
     #: default deploy ramdisk (URL or local path) for nodes whose driver_info names none
     deploy_kernel: str = ""
     deploy_ramdisk: str = ""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,6 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from ironworks.conductor.task import NODES
+from ironworks.netboot.leases import lease_file
 from tests.agent_service.client import PlayedAgent
 from tests.fixtures.servers import ServiceUnderTest
 
@@ -37,8 +40,25 @@ def set_columns(service: ServiceUnderTest, node: str, **values: Any) -> None:
         session.execute(update(NODES).where(NODES.c.uuid == node).values(**values))
 
 
+def seed_lease(service: ServiceUnderTest, mac: str = MAC, address: str = "127.0.0.1") -> Path:
+    """Play the service's dnsmasq: ``mac`` holds a DHCP lease of ``address`` (the agent's lookup rule)."""
+    path = lease_file(service.settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [line for line in (path.read_text().splitlines() if path.exists() else []) if mac not in line]
+    lines.append(f"{int(time.time()) + 600} {mac} {address} * 01:{mac}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def drop_leases(service: ServiceUnderTest) -> None:
+    lease_file(service.settings).unlink(missing_ok=True)
+
+
 @pytest.fixture
 def agent(service: ServiceUnderTest) -> Iterator[PlayedAgent]:
+    """The played agent on 127.0.0.1, which the (played) DHCP server leased to its MAC."""
+    drop_leases(service)
+    seed_lease(service)
     played = PlayedAgent(service.url, MAC)
     yield played
     played.close()

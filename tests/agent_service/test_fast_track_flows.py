@@ -86,9 +86,6 @@ def test_deploy_after_clean_reuses_the_running_agent(
     node = _fast_node(api)
     _cleaned_with_agent(api, agent, node)
     token = agent.token
-    # Ironic allows lookup in available with fast track; the token was issued already, so it stays masked
-    r = agent.http.get("/v1/lookup", params={"addresses": MAC})
-    assert r.status_code == 200 and r.json()["config"]["agent_token"] == "******"
 
     assert provision(api, node, "active").status_code == 202
     seen = _serve(agent, api, node, ("active", "deploy failed"), {"write_image": {"result": WRITTEN}})

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.agent_service.client import PlayedAgent
-from tests.agent_service.conftest import MAC, agent_node
+from tests.agent_service.conftest import MAC, agent_node, seed_lease
 from tests.conductor.helpers import move, provision, settle
 from tests.fixtures.servers import ServiceUnderTest, make_settings
 
@@ -44,6 +44,7 @@ def test_lost_agent_fails_the_clean_after_the_callback_timeout(quick_service: Se
         move(api, node, "manage")
         provision(api, node, "clean", clean_steps=[{"interface": "raid", "step": "delete_configuration"}])
         assert settle(api, node)["provision_state"] == "clean wait"
+        seed_lease(quick_service)
         agent = PlayedAgent(quick_service.url, MAC)
         try:
             assert agent.lookup().status_code == 200

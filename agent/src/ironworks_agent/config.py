@@ -42,6 +42,9 @@ class AgentConfig:
     debug: bool = False
     tmpdir: str | None = None
     extra_macs: list[str] = field(default_factory=list)
+    #: this boot's secret from the kernel command line (``ironworks.boot_secret=``): proves the lookup comes from
+    #: the machine that netbooted the node's own boot script (docs/agent-protocol.md §9); never logged
+    boot_secret: str | None = field(default=None, repr=False)
 
 
 def _flag(value: str | None) -> bool:
@@ -82,4 +85,5 @@ def load(argv: list[str] | None = None) -> AgentConfig:
         else float(kernel.get("ironworks.lookup_timeout", 0) or 0),
         insecure=_flag(kernel.get("ironworks.insecure")), skip_devices=skip, allow_devices=args.allow_device,
         include_loop=args.include_loop, debug=args.debug or _flag(kernel.get("ironworks.debug"))
-        or _flag(kernel.get("ipa-debug")), tmpdir=args.tmpdir, extra_macs=macs)
+        or _flag(kernel.get("ipa-debug")), tmpdir=args.tmpdir, extra_macs=macs,
+        boot_secret=kernel.get("ironworks.boot_secret") or None)

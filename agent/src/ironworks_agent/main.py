@@ -92,7 +92,7 @@ class Agent:
         deadline = time.monotonic() + self.config.lookup_timeout if self.config.lookup_timeout else None
         while not self.stop.is_set():
             try:
-                result = self.client.lookup(self.macs(), self.config.node_uuid)
+                result = self.client.lookup(self.macs(), self.config.node_uuid, self.config.boot_secret)
                 LOG.info("looked up node %s", result.node_uuid)
                 return result
             except ProtocolError as exc:

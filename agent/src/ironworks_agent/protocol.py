@@ -22,6 +22,7 @@ from ironworks_agent.errors import ProtocolError, TokenRejected
 LOG = logging.getLogger(__name__)
 API_VERSION = "1.62"
 TOKEN_HEADER = "X-Ironworks-Agent-Token"
+SECRET_HEADER = "X-Ironworks-Boot-Secret"
 MASKED = "******"
 
 
@@ -61,9 +62,9 @@ class AgentClient:
                 self._context.verify_mode = ssl.CERT_NONE
 
     def _call(self, method: str, path: str, body: Any = None, *, timeout: float | None = None,
-              auth: bool = True) -> tuple[int, Any]:
+              auth: bool = True, extra: dict[str, str] | None = None) -> tuple[int, Any]:
         headers = {"Accept": "application/json", "User-Agent": f"ironworks-agent/{__version__}",
-                   "X-OpenStack-Ironic-API-Version": API_VERSION}
+                   "X-OpenStack-Ironic-API-Version": API_VERSION, **(extra or {})}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -92,11 +93,12 @@ class AgentClient:
         except ValueError as exc:
             raise ProtocolError(f"{method} {path}: the answer is not JSON", status=status) from exc
 
-    def lookup(self, macs: list[str], node_uuid: str | None = None) -> LookupResult:
+    def lookup(self, macs: list[str], node_uuid: str | None = None, boot_secret: str | None = None) -> LookupResult:
         query = {"addresses": ",".join(macs)}
         if node_uuid:
             query["node_uuid"] = node_uuid
-        status, body = self._call("GET", "/v1/lookup?" + urllib.parse.urlencode(query), auth=False)
+        extra = {SECRET_HEADER: boot_secret} if boot_secret else None  # a header: query strings end up in logs
+        status, body = self._call("GET", "/v1/lookup?" + urllib.parse.urlencode(query), auth=False, extra=extra)
         try:
             node = dict(body["node"])
             config = dict(body.get("config") or {})

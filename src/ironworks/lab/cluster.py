@@ -8,8 +8,11 @@
 3. per server: a tap on the bridge, 1–2 sparse raw virtio disks, and its own BMC emulator
    (``python -m ironworks.lab.bmc.runner --qemu …``) on 127.0.0.1 that starts QEMU (TCG, virtio NIC with a
    known MAC, serial console appended to ``<server>/console.log``) *inside* the namespace on power on;
-4. the API relay (``lab/apiproxy.py``): ``10.213.0.1:6385`` inside the namespace → the API on 127.0.0.1, so
-   the ramdisk agent reaches the service without any route out of the namespace;
+4. the agent relay (``lab/apiproxy.py``): ``10.213.0.1:6385`` inside the namespace → the API on 127.0.0.1, so
+   the ramdisk agent reaches the service without any route out of the namespace. It passes only the agent's
+   calls, each with the machine's real address in ``X-Forwarded-For`` and the key of ``<lab>/relay.key``
+   (0600), which the service trusts through ``agent_relay_key_file``; BMC passwords go to the emulators in
+   their environment, never on a command line;
 5. unless ``--api`` names a running service: the service itself (``ironworks serve --config
    <lab>/service.toml``), whose netboot (dnsmasq + file server) runs on ``br0`` in the namespace;
 6. enrollment through the HTTP API: one ``ipmi`` (``--bmc redfish``: ``redfish``) node per server (``ipxe``
@@ -22,6 +25,7 @@ stops exactly those, deletes the namespace (whatever still runs inside dies with
 from __future__ import annotations
 
 import dataclasses
+import os
 import secrets
 import shlex
 import shutil
@@ -35,6 +39,7 @@ from typing import Any
 import httpx
 
 from ironworks.lab import state as lab_state
+from ironworks.lab.bmc.options import PASSWORD_ENV
 from ironworks.lab.network import LabNetwork, delete_namespace
 from ironworks.lab.qemu import OVMF_VARS, Disk, Nic, TapNet, VmSpec, command_line
 from ironworks.lab.state import LabState, Proc, Server
@@ -85,10 +90,31 @@ def _wait(predicate: Callable[[], bool], timeout: float, what: str, log: Path | 
         time.sleep(0.1)
 
 
-def _spawn(argv: list[str], log: Path, stdout: Path | None = None) -> subprocess.Popen[bytes]:
+def _spawn(
+    argv: list[str], log: Path, stdout: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     log.parent.mkdir(parents=True, exist_ok=True)
+    if stdout is not None:
+        stdout.touch(mode=0o600)  # the BMC's announcement names its password
+        stdout.chmod(0o600)
     with open(log, "ab") as err, open(stdout or log, "ab") as out:
-        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+            env=None if env is None else {**os.environ, **env},
+        )
+
+
+def _secret_file(path: Path) -> Path:
+    """A fresh random key in ``path`` (0600): the relay's key, which the lab's service trusts."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(32) + "\n")
+    return path
 
 
 def _ramdisk(options: LabOptions, say: Callable[[str], None]) -> tuple[Path, Path]:
@@ -155,12 +181,12 @@ def _server(options: LabOptions, net: LabNetwork, index: int) -> Server:
         str(workdir),
         "--username",
         "admin",
-        f"--password={password}",  # token_urlsafe may start with "-", which argparse takes for an option
         "--address",
         "127.0.0.1",
         *(["--redfish"] if options.bmc == "redfish" else []),
     ]
-    proc = _spawn(argv, workdir / "bmc.log", stdout=announce)
+    # the password in the child's environment, never on its command line (ps shows those to every user)
+    proc = _spawn(argv, workdir / "bmc.log", stdout=announce, env={PASSWORD_ENV: password})
     _wait(
         lambda: announce.exists() and announce.read_text().endswith("\n"),
         30,
@@ -190,9 +216,14 @@ def _server(options: LabOptions, net: LabNetwork, index: int) -> Server:
     )
 
 
+def relay_key_file(options: LabOptions) -> Path:
+    return options.lab_dir / "relay.key"
+
+
 def service_settings(options: LabOptions, net: LabNetwork, kernel: Path, initrd: Path) -> dict[str, Any]:
     """The settings the service needs to netboot the lab (written to service.toml, or printed for --api)."""
     return {
+        "agent_relay_key_file": str(relay_key_file(options)),
         "netboot_interface": net.main.bridge,
         "netboot_address": str(net.main.ipv4),
         "netboot_netns": net.name,
@@ -297,6 +328,7 @@ def up(options: LabOptions, say: Callable[[str], None] = print) -> LabState:
     )
     lab_state.save(partial)
     try:
+        _secret_file(relay_key_file(options))
         servers = []
         for index in range(options.servers):
             servers.append(_server(options, net, index))
@@ -326,6 +358,8 @@ def up(options: LabOptions, say: Callable[[str], None] = print) -> LabState:
                 f"{net.main.ipv4.ip}:{RELAY_PORT}",
                 "--target",
                 f"127.0.0.1:{target_port}",
+                "--key-file",
+                str(relay_key_file(options)),
             ],
             relay_log,
         )

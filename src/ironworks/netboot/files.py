@@ -96,7 +96,7 @@ class BootFiles:
         if not text.startswith("#!ipxe"):
             raise ValueError("an iPXE script must start with #!ipxe")
         path = self.script_path(mac)
-        write_atomic(path, text.encode())
+        write_atomic(path, text.encode(), mode=0o600)  # a ramdisk script carries the boot's secret
         return path
 
     def remove_script(self, mac: str) -> None:

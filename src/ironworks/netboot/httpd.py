@@ -12,6 +12,10 @@ Behaviour: GET and HEAD; no directory listings; ``..`` and NUL refused; single b
 ``a-``, ``-n``) answered 206 with ``Content-Range``, unsatisfiable ones 416, multi-range requests get the whole
 file (allowed by RFC 9110); ``ETag``/``Last-Modified``/``If-None-Match``; keep-alive. Symlinks placed in the
 root by the conductor are followed. Each request can be appended to a JSON-lines access log.
+
+Per-node boot scripts (``nodes/<mac-hexhyp>.ipxe``) carry the boot's secret on the ramdisk's kernel command line
+(docs/agent-protocol.md §9). With a lease file (``--lease-file``, dnsmasq's) such a script is served only to an
+address dnsmasq currently leases to that MAC; anyone else gets 404, as for a missing file.
 """
 
 from __future__ import annotations
@@ -30,10 +34,12 @@ import urllib.parse
 from pathlib import Path
 from typing import IO
 
+from ironworks.netboot.leases import LeaseTable
 from ironworks.netboot.supervisor import ChildProcess
 
 CHUNK = 1 << 20
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_NODE_SCRIPT = re.compile(r"^nodes/([0-9a-f]{2}(?:-[0-9a-f]{2}){5})\.ipxe$")
 _TYPES = {".ipxe": "text/plain; charset=utf-8", ".json": "application/json", ".iso": "application/x-iso9660-image"}
 
 
@@ -63,6 +69,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     root: Path
     access_log: IO[str] | None
     log_lock: threading.Lock
+    leases: LeaseTable | None = None
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
         pass
@@ -107,7 +114,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if any(p == ".." for p in parts):
             return None
         target = self.root.joinpath(*parts) if parts else self.root
-        return target if target.is_file() else None
+        if not target.is_file() or not self._may_read("/".join(parts)):
+            return None
+        return target
+
+    def _may_read(self, path: str) -> bool:
+        """A node's boot script only for the address DHCP leased to its MAC (when leases are known)."""
+        match = _NODE_SCRIPT.match(path.lower())
+        if match is None or self.leases is None:
+            return True
+        return self.leases.leased_to(self.client_address[0], [match.group(1).replace("-", ":")])
 
     def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
         self.do_GET()
@@ -182,10 +198,14 @@ class NetbootHTTPServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, root: Path, address: tuple[str, int], access_log: Path | None = None) -> None:
+    def __init__(self, root: Path, address: tuple[str, int], access_log: Path | None = None,
+                 lease_file: Path | None = None) -> None:
         log = open(access_log, "a") if access_log else None  # noqa: SIM115 - closed in server_close
+        leases = LeaseTable(lease_file) if lease_file is not None else None
         handler = type(
-            "Handler", (_Handler,), {"root": Path(root).resolve(), "access_log": log, "log_lock": threading.Lock()}
+            "Handler",
+            (_Handler,),
+            {"root": Path(root).resolve(), "access_log": log, "log_lock": threading.Lock(), "leases": leases},
         )
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, handler)
@@ -198,9 +218,9 @@ class NetbootHTTPServer(http.server.ThreadingHTTPServer):
 
 
 def serve_in_thread(root: Path, host: str = "127.0.0.1", port: int = 0,
-                    access_log: Path | None = None) -> NetbootHTTPServer:
+                    access_log: Path | None = None, lease_file: Path | None = None) -> NetbootHTTPServer:
     """Start a server in a daemon thread; stop it with ``shutdown()`` and ``server_close()``."""
-    server = NetbootHTTPServer(root, (host, port), access_log)
+    server = NetbootHTTPServer(root, (host, port), access_log, lease_file)
     threading.Thread(target=server.serve_forever, name="netboot-httpd", daemon=True).start()
     return server
 
@@ -209,11 +229,13 @@ class FileServer:
     """The file server as a supervised child process (in ``netns`` when given)."""
 
     def __init__(self, root: Path, host: str, port: int, log_file: Path, *, access_log: Path | None = None,
-                 netns: str | None = None) -> None:
+                 netns: str | None = None, lease_file: Path | None = None) -> None:
         argv = [sys.executable, "-m", "ironworks.netboot.httpd", "--root", str(root), "--bind", host,
                 "--port", str(port)]
         if access_log is not None:
             argv += ["--access-log", str(access_log)]
+        if lease_file is not None:
+            argv += ["--lease-file", str(lease_file)]
         self.url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
         self.process = ChildProcess("netboot-httpd", argv, log_file, netns=netns)
 
@@ -238,8 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bind", required=True, help="address to listen on (the provisioning network's)")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--access-log", type=Path)
+    parser.add_argument("--lease-file", type=Path, help="dnsmasq's leases: node scripts only to the leased address")
     args = parser.parse_args(argv)
-    server = NetbootHTTPServer(args.root, (args.bind, args.port), args.access_log)
+    server = NetbootHTTPServer(args.root, (args.bind, args.port), args.access_log, args.lease_file)
     host = f"[{args.bind}]" if ":" in args.bind else args.bind
     print(f"serving on http://{host}:{server.server_address[1]} from {args.root}", file=sys.stderr, flush=True)
     try:

@@ -143,6 +143,7 @@ class NetbootService:
             config.state_dir / "httpd.log",
             access_log=config.state_dir / "access.log",
             netns=config.netns,
+            lease_file=dns.lease_file,  # node scripts (they carry the boot secret) only to the leased address
         )
         self._lock = threading.Lock()
         self.started = False
@@ -268,6 +269,7 @@ class NetbootService:
             log,
             access_log=self.config.state_dir / f"access-{net.name}.log",
             netns=self.config.netns,
+            lease_file=self.dnsmasq.config.lease_file,
         )
         try:
             server.start()

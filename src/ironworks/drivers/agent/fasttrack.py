@@ -31,6 +31,7 @@ from typing import Any
 
 from ironworks import errors, states
 from ironworks.drivers.agent.channel import TOKEN_HASH
+from ironworks.drivers.agent.trust import AGENT_ADDRESS
 from ironworks.drivers.base import TaskView
 from ironworks.settings import Settings
 
@@ -103,7 +104,7 @@ def agent_may_call(node: dict[str, Any], settings: Settings) -> bool:
 
 def forget_agent(task: TaskView) -> None:
     """The ramdisk is gone (or going): no token, no heartbeat record; fast track will not trust it again."""
-    task.set_internal(**{TOKEN_HASH: None, **dict.fromkeys(AGENT_KEYS)})
+    task.set_internal(**{TOKEN_HASH: None, AGENT_ADDRESS: None, **dict.fromkeys(AGENT_KEYS)})
 
 
 # --- kexec ------------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 from ironworks import errors, states
 from ironworks.configdrive import builder as configdrive
 from ironworks.drivers import base
-from ironworks.drivers.agent import fasttrack
+from ironworks.drivers.agent import fasttrack, trust
 from ironworks.drivers.agent.channel import AgentChannel
 from ironworks.drivers.base import WAIT, TaskView, clean_step, deploy_step
 
@@ -31,11 +31,16 @@ def _record_power(task: TaskView, state: str) -> None:
 
 
 def boot_ramdisk(task: TaskView, channel: AgentChannel) -> str:
-    """Reboot the node into the deploy ramdisk; the agent will look the node up and call back."""
+    """Reboot the node into the deploy ramdisk; the agent will look the node up and call back.
+
+    A new boot: old token and commands dropped, a new per-boot secret (``trust.new_boot``) for the kernel command
+    line of the node's boot script, so only that boot's agent (or its DHCP-leased address) can claim a token.
+    """
     channel.forget(task)
+    secret = trust.new_boot(task)  # only its hash is stored; the ramdisk gets it on its kernel command line
     boot = task.driver.get("boot")
     if isinstance(boot, base.BootInterface):
-        boot.prepare_ramdisk(task, {})
+        boot.prepare_ramdisk(task, {"kernel_params": trust.kernel_params(secret)})
     task.driver.management.set_boot_device(task, "pxe", persistent=False)
     _record_power(task, task.driver.power.reboot(task))
     return WAIT
@@ -62,7 +67,8 @@ def image_command(instance_info: dict[str, Any]) -> dict[str, Any]:
     checksum = f"{algo}:{value}" if algo and value else instance_info.get("image_checksum")
     if not checksum:
         raise errors.MissingParameterValue(
-            "instance_info.image_checksum (or image_os_hash_algo + image_os_hash_value) is required to deploy.")
+            "instance_info.image_checksum (or image_os_hash_algo + image_os_hash_value) is required to deploy."
+        )
     params: dict[str, Any] = {"url": url, "checksum": checksum}
     if instance_info.get("image_disk_format") in ("raw", "qcow2"):
         params["disk_format"] = instance_info["image_disk_format"]
@@ -90,11 +96,15 @@ class DirectDeploy(_AgentBased, base.DeployInterface):
 
     def validate(self, task: TaskView) -> None:
         """The ramdisk (driver_info or settings) and the image to write (instance_info); no I/O."""
-        missing = [key for key in ("deploy_kernel", "deploy_ramdisk")
-                   if not task.node["driver_info"].get(key) and not getattr(task.settings, key, None)]
+        missing = [
+            key
+            for key in ("deploy_kernel", "deploy_ramdisk")
+            if not task.node["driver_info"].get(key) and not getattr(task.settings, key, None)
+        ]
         if missing:
             raise errors.MissingParameterValue(
-                f"The following driver_info fields are missing for the direct deploy interface: {', '.join(missing)}")
+                f"The following driver_info fields are missing for the direct deploy interface: {', '.join(missing)}"
+            )
         image_command(task.node.get("instance_info") or {})
         fasttrack.validate(task.node, task.settings)
 
@@ -112,8 +122,9 @@ class DirectDeploy(_AgentBased, base.DeployInterface):
         commands: list[tuple[str, dict[str, Any]]] = [("write_image", image_command(info))]
         if info.get("configdrive"):
             # built here (Ironic's conductor does the same), so the ramdisk needs no ISO tools
-            drive = configdrive.from_request(info["configdrive"], node_uuid=task.node["uuid"],
-                                             node_name=task.node.get("name"))
+            drive = configdrive.from_request(
+                info["configdrive"], node_uuid=task.node["uuid"], node_name=task.node.get("name")
+            )
             commands.append(("write_configdrive", {"configdrive": drive.encoded}))
         if software_raid_root(task.node) is not None:
             commands.append(("install_bootloader", {}))
@@ -154,9 +165,13 @@ class DirectDeploy(_AgentBased, base.DeployInterface):
         """Remove partition tables, filesystem/RAID/LVM signatures and md superblocks from every local disk."""
         return self.channel.send(task, [("erase_devices_metadata", {})])
 
-    @clean_step(priority=0, abortable=True, argsinfo={
-        "method": {"description": "auto (secure erase if supported, else zero), secure or zero", "required": False},
-    })
+    @clean_step(
+        priority=0,
+        abortable=True,
+        argsinfo={
+            "method": {"description": "auto (secure erase if supported, else zero), secure or zero", "required": False},
+        },
+    )
     def erase_devices(self, task: TaskView, method: str = "auto") -> str | None:
         """Overwrite every local disk (manual cleaning)."""
         if method not in ("auto", "secure", "zero"):
@@ -167,23 +182,32 @@ class DirectDeploy(_AgentBased, base.DeployInterface):
 class AgentRaid(_AgentBased, base.RaidInterface):
     name = "agent"
 
-    @clean_step(priority=0, argsinfo={
-        "create_root_volume": {"description": "create the root volume (default true)", "required": False},
-        "create_nonroot_volumes": {"description": "create the other volumes (default true)", "required": False},
-    })
-    def create_configuration(self, task: TaskView, create_root_volume: bool = True,
-                             create_nonroot_volumes: bool = True) -> str | None:
+    @clean_step(
+        priority=0,
+        argsinfo={
+            "create_root_volume": {"description": "create the root volume (default true)", "required": False},
+            "create_nonroot_volumes": {"description": "create the other volumes (default true)", "required": False},
+        },
+    )
+    def create_configuration(
+        self, task: TaskView, create_root_volume: bool = True, create_nonroot_volumes: bool = True
+    ) -> str | None:
         """Build the node's ``target_raid_config`` (software RAID) in the ramdisk."""
         target = task.node.get("target_raid_config") or {}
         self.validate_raid_config(task, target)
-        disks = [d for d in target.get("logical_disks", [])
-                 if (d.get("is_root_volume") and create_root_volume)
-                 or (not d.get("is_root_volume") and create_nonroot_volumes)]
+        disks = [
+            d
+            for d in target.get("logical_disks", [])
+            if (d.get("is_root_volume") and create_root_volume)
+            or (not d.get("is_root_volume") and create_nonroot_volumes)
+        ]
         if not disks:
             raise errors.InvalidParameterValue(
-                f"Node {task.node['uuid']} has no target_raid_config logical disks to create.")
-        return self.channel.send(task, [("create_configuration",
-                                         {"target_raid_config": {**target, "logical_disks": disks}})])
+                f"Node {task.node['uuid']} has no target_raid_config logical disks to create."
+            )
+        return self.channel.send(
+            task, [("create_configuration", {"target_raid_config": {**target, "logical_disks": disks}})]
+        )
 
     @clean_step(priority=0)
     def delete_configuration(self, task: TaskView) -> str | None:

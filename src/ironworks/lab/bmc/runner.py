@@ -2,6 +2,8 @@
 
 Once every socket is bound, one JSON line goes to stdout — the ports, user, password and any Redfish URL — so a
 test or script that started the process knows where to connect; then pyghmi's loop runs until SIGTERM/SIGINT.
+The password comes from ``--password-file`` or the environment (``IRONWORKS_LAB_BMC_PASSWORD``), never from the
+command line, where ``ps`` would show it.
 
 With ``qemu`` and ``redfish`` the Redfish service fronts the same QEMU machines (``redfish_machine.py``).
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import shlex
 import signal
 import sys
@@ -76,20 +79,43 @@ def build(spec: LabSpec) -> list[EmulatedBmc]:
         else:
             machine = SimulatedMachine(power=spec.power)
         port = spec.base_port + index if spec.base_port else 0
-        bmcs.append(EmulatedBmc(machine, spec.username, spec.password, port=port, address=spec.address,
-                                faults=faults[index], name=f"bmc-{index}"))
+        bmcs.append(
+            EmulatedBmc(
+                machine,
+                spec.username,
+                spec.password,
+                port=port,
+                address=spec.address,
+                faults=faults[index],
+                name=f"bmc-{index}",
+            )
+        )
     return bmcs
 
 
-def describe(bmcs: list[EmulatedBmc], spec: LabSpec,
-             redfish: RedfishEmulator | RedfishMachineServer | None) -> dict[str, Any]:
+def describe(
+    bmcs: list[EmulatedBmc], spec: LabSpec, redfish: RedfishEmulator | RedfishMachineServer | None
+) -> dict[str, Any]:
     return {
-        "ipmi": [{"index": i, "address": bmc.address, "port": bmc.port, "username": spec.username,
-                  "password": spec.password, "faults": sorted(f.value for f in bmc.faults)}
-                 for i, bmc in enumerate(bmcs)],
-        "redfish": None if redfish is None else {
-            "url": redfish.url, "username": spec.username, "password": spec.password,
-            "systems": [redfish.system_path(i) for i in range(spec.count)]},
+        "ipmi": [
+            {
+                "index": i,
+                "address": bmc.address,
+                "port": bmc.port,
+                "username": spec.username,
+                "password": spec.password,
+                "faults": sorted(f.value for f in bmc.faults),
+            }
+            for i, bmc in enumerate(bmcs)
+        ],
+        "redfish": None
+        if redfish is None
+        else {
+            "url": redfish.url,
+            "username": spec.username,
+            "password": spec.password,
+            "systems": [redfish.system_path(i) for i in range(spec.count)],
+        },
     }
 
 
@@ -98,11 +124,13 @@ def run(spec: LabSpec) -> int:
     bmcs = build(spec)
     redfish: RedfishEmulator | RedfishMachineServer | None = None
     if spec.redfish and spec.qemu:  # the same QEMU machines as the IPMI BMCs, through Redfish
-        redfish = RedfishMachineServer([bmc.machine for bmc in bmcs], spec.username, spec.password,
-                                       spec.address).start()
+        redfish = RedfishMachineServer(
+            [bmc.machine for bmc in bmcs], spec.username, spec.password, spec.address
+        ).start()
     elif spec.redfish:
-        redfish = RedfishEmulator(count=spec.count, username=spec.username, password=spec.password,
-                                  address=spec.address).start()
+        redfish = RedfishEmulator(
+            count=spec.count, username=spec.username, password=spec.password, address=spec.address
+        ).start()
 
     def _stop(signum: int, _frame: Any) -> None:
         raise SystemExit(0)
@@ -133,14 +161,31 @@ def main(argv: list[str] | None = None) -> int:
     return run_from_args(parser.parse_args(argv))
 
 
+def password_from(path: str) -> str:
+    """The BMC password: from ``--password-file``, else the environment (``options.PASSWORD_ENV``), else the
+    emulator's default. Never from the command line, which ``ps`` shows to every user."""
+    if path:
+        return Path(path).read_text().rstrip("\n")
+    return os.environ.get(options.PASSWORD_ENV) or "password"
+
+
 def run_from_args(args: Any) -> int:
     logging.basicConfig(level=str(args.log_level).upper(), stream=sys.stderr)
     if args.count < 1:
         print("--count must be at least 1", file=sys.stderr)
         return 2
-    spec = LabSpec(count=args.count, address=args.address, base_port=args.base_port, username=args.username,
-                   password=args.password, power=args.power, faults=tuple(args.fault), qemu=args.qemu,
-                   workdir=args.workdir, redfish=args.redfish)
+    spec = LabSpec(
+        count=args.count,
+        address=args.address,
+        base_port=args.base_port,
+        username=args.username,
+        password=password_from(args.password_file),
+        power=args.power,
+        faults=tuple(args.fault),
+        qemu=args.qemu,
+        workdir=args.workdir,
+        redfish=args.redfish,
+    )
     try:
         return run(spec)
     except ValueError as exc:
