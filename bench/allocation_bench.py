@@ -67,7 +67,7 @@ def _own_service(database_url: str | None) -> Iterator[tuple[str, str, int]]:
             "--database-url",
             db_url,
         ]
-        env = dict(os.environ, IRONWORKS_POWER_SYNC_INTERVAL="0")
+        env = dict(os.environ, IRONWORKS_POWER_SYNC_INTERVAL="0", IRONWORKS_ENABLED_HARDWARE_TYPES="fake-hardware")
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
         try:
             deadline = time.monotonic() + 60

@@ -45,7 +45,8 @@ def _own_service(database_url: str | None) -> Iterator[str]:
                "--log-level", "WARNING"]
         if database_url:
             cmd += ["--database-url", database_url]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        env = dict(os.environ, IRONWORKS_ENABLED_HARDWARE_TYPES="fake-hardware")  # off by default
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 30

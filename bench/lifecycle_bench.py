@@ -4,6 +4,8 @@ Talks only the Ironic v1 HTTP API, so it runs against Ironworks and OpenStack Ir
 
     python bench/lifecycle_bench.py --nodes 1000 --concurrency 8 --url http://127.0.0.1:6385
 
+(against Ironworks started with ``IRONWORKS_ENABLED_HARDWARE_TYPES=fake-hardware``: it is off by default)
+
 Each phase sends its requests with at most ``--concurrency`` in flight (retrying 409 locked / 503 busy), then
 polls the node list until every node has settled. A phase's time runs from its first request until the last
 node settled. Afterwards the detailed list of the nodes is timed (``--list-repeat`` times, best and median).

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -18,8 +19,10 @@ CLI = [sys.executable, "-m", "ironworks.cli"]
 
 def _serve(args: list[str]) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
+    # fake-hardware is not enabled by default: these tests enrol fake nodes, so they enable it as an operator would
+    env = dict(os.environ, IRONWORKS_ENABLED_HARDWARE_TYPES="fake-hardware,ipmi,redfish")
     proc = subprocess.Popen([*CLI, "serve", "--port", str(port), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+                            stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -11,7 +11,7 @@ def test_defaults():
     s = load_settings(env={})
     assert (s.host, s.port) == ("127.0.0.1", 6385)
     assert s.effective_database_url == "sqlite:////var/lib/ironworks/ironworks.sqlite"
-    assert s.enabled_hardware_types == ("fake-hardware", "ipmi", "redfish")
+    assert s.enabled_hardware_types == ("ipmi", "redfish")  # fake-hardware only where enabled explicitly
 
 
 def test_precedence(tmp_path):

@@ -28,7 +28,6 @@ from ironworks.drivers.boot.netboot import install as install_boot
 from ironworks.drivers.hardware_types import DRIVER_INFO, INTERFACE_KINDS, HardwareType
 from ironworks.drivers.network.vlan import install as install_vlan_network
 from ironworks.drivers.registry import DriverRegistry
-from ironworks.errors import IronworksError
 from ironworks.netboot.service import NetbootConfig, NetbootService
 from ironworks.settings import Settings
 
@@ -69,6 +68,7 @@ class Services:
             conductor = Conductor(self.db, self.settings, self.drivers)
             self.conductor = conductor
         if not conductor.started:
+            conductor.claim()  # refused while another process runs this conductor name: before touching netboot
             netboot = getattr(self, "netboot", None)
             if netboot is not None and not netboot.started:
                 netboot.start()
@@ -79,35 +79,12 @@ class Services:
         return conductor
 
     def validate_node(self, node: Record) -> dict[str, Any]:
-        """Per-interface validation without hardware I/O, through the interface classes' ``validate``.
-
-        Implementations this service does not have yet fall back to checking their required driver_info keys.
-        """
-        result: dict[str, Any] = {}
+        """Per-interface validation without hardware I/O (``DriverRegistry.validate``): true only where the
+        conductor would go ahead, false with the reason everywhere else."""
         view = Task(TaskContext(self.db, self.settings, self.drivers, self.settings.effective_conductor_name),
                     dict(node), "validate")
         view.held = False
-        for kind in INTERFACE_KINDS:
-            impl = node.get(f"{kind}_interface")
-            if impl is None or impl.startswith("no-") or impl == "noop":
-                result[kind] = {"result": None, "reason": f"not supported by {impl or 'this node'}"}
-                continue
-            iface = self.drivers.implementation(kind, impl)
-            if iface is not None:
-                try:
-                    iface.validate(view)
-                    result[kind] = {"result": True}
-                except IronworksError as exc:
-                    result[kind] = {"result": False, "reason": exc.message}
-                continue
-            required, _ = DRIVER_INFO.get(impl, ((), {}))
-            missing = [key for key in required if not node["driver_info"].get(key)]
-            if missing:
-                result[kind] = {"result": False,
-                                "reason": f"missing driver_info: {', '.join(missing)} (needed by {impl})"}
-            else:
-                result[kind] = {"result": True}
-        return result
+        return self.drivers.validate(view)
 
     def driver_properties(self, hw: HardwareType) -> dict[str, str]:
         props: dict[str, str] = {}

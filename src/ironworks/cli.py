@@ -106,7 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SettingsRefused as exc:
             print(f"ironworks: {exc}", file=sys.stderr)
             return 2
-        return run_server(settings)
+        from ironworks.db.repos.conductors import ConductorAlreadyRunning
+
+        try:
+            return run_server(settings)
+        except ConductorAlreadyRunning as exc:  # another live process has this conductor_name
+            print(f"ironworks: {exc.message}", file=sys.stderr)
+            return 2
     if args.command == "db" and args.db_command == "upgrade":
         from ironworks.db import migrate
         from ironworks.db.engine import Database

@@ -29,7 +29,12 @@ class Settings:
     #: empty means sqlite file ``<state_dir>/ironworks.sqlite``
     database_url: str = ""
     # drivers
-    enabled_hardware_types: tuple[str, ...] = ("fake-hardware", "ipmi", "redfish")
+    #: ``fake-hardware`` (no real BMC, simulated power) is for tests and benchmarks: enable it explicitly
+    enabled_hardware_types: tuple[str, ...] = ("ipmi", "redfish")
+    #: directories whose files may be given as local paths for deploy kernels/ramdisks (they are copied onto the
+    #: unauthenticated boot file server); empty: ``<state_dir>/images``, ``<state_dir>/ramdisk-cache`` and the
+    #: shared ramdisk build cache ``/var/tmp/ironworks-ramdisk-cache`` (images/local.py)
+    local_image_dirs: tuple[str, ...] = ()
     # conductor
     conductor_name: str = ""
     conductor_group: str = ""

@@ -33,7 +33,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 def _serve(url: str, port: int, state_dir: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, IRONWORKS_CONDUCTOR_NAME=f"crash-test-{port}")
+    # the same conductor name again after kill -9: the new process waits until the old one's heartbeat is seen
+    # to have stopped (2 heartbeat intervals), so the interval is short here
+    env = dict(os.environ, IRONWORKS_CONDUCTOR_NAME=f"crash-test-{port}", IRONWORKS_HEARTBEAT_INTERVAL="0.5",
+               IRONWORKS_ENABLED_HARDWARE_TYPES="fake-hardware")
     proc = subprocess.Popen(
         [IRONWORKS, "serve", "--database-url", url, "--port", str(port), "--state-dir", str(state_dir)],
         stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env)

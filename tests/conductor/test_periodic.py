@@ -84,7 +84,8 @@ def test_no_timeout_before_its_time(tmp_path: Path) -> None:
 
 
 def test_power_sync_records_out_of_band_change(fast: ServiceUnderTest, tmp_path: Path) -> None:
-    bmc = tmp_path / "bmc-power"
+    bmc = tmp_path / "fake" / "bmc-power"  # the fake driver's files live under <state_dir>/fake/
+    bmc.parent.mkdir()
     bmc.write_text("power off\n")
     with fast.client("latest") as api:
         node = enroll(api, fake_power_file=str(bmc))
@@ -113,7 +114,8 @@ def test_power_sync_records_out_of_band_change(fast: ServiceUnderTest, tmp_path:
 def test_power_sync_follows_hardware_when_not_forcing(tmp_path: Path) -> None:
     svc = ServiceUnderTest(make_settings(str(tmp_path), f"sqlite:///{tmp_path}/nf.sqlite", periodic_interval=0.1,
                                          power_sync_interval=0.2, force_power_state_during_sync=False)).start()
-    bmc = tmp_path / "bmc"
+    bmc = tmp_path / "fake" / "bmc"
+    bmc.parent.mkdir()
     bmc.write_text("power off\n")
     try:
         with svc.client("latest") as api:

@@ -80,8 +80,10 @@ def _validate_interfaces(svc: Services, node: Record, kinds: tuple[str, ...], wh
     view = _view(svc, node, f"validate {what}")
     for kind in kinds:
         impl = view.driver.get(kind)
-        if impl is None:
-            continue  # an implementation this conductor lacks fails in the worker, visibly
+        if impl is None:  # e.g. a node enrolled with a name no longer offered (the old "agent" rescue)
+            raise errors.InvalidParameterValue(
+                f"Failed to validate {kind} interface of node {node['uuid']} for {what}: the {kind} interface "
+                f"{node.get(f'{kind}_interface')!r} is not implemented in this conductor.")
         try:
             impl.validate(view)
         except errors.Invalid as exc:

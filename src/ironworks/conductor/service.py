@@ -2,7 +2,9 @@
 
 Life of a conductor:
 
-1. ``start`` registers it in ``conductors``, then *recovers*: nodes whose lock belongs to this conductor's
+1. ``start`` registers it in ``conductors`` (``claim``: refused with ``ConductorAlreadyRunning`` while another
+   process heartbeats under the same name, so a mistaken second start cannot break the live one's locks),
+   then *recovers*: nodes whose lock belongs to this conductor's
    previous life or to a conductor whose heartbeat stopped are taken over. A node left in a transient state
    (``deploying``, ``cleaning``…) is failed into the matching failed state with ``last_error``; an interrupted
    power action is run again; every unfinished intent of those nodes is closed.
@@ -83,11 +85,21 @@ class Conductor:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._alive: list[str] = [self.name]
+        self._claimed = False
         self.started = False
 
     # --- lifecycle -----------------------------------------------------------------------------------------
+    def claim(self) -> None:
+        """Take this conductor's name in ``conductors``; raises ConductorAlreadyRunning (409) while another
+        process heartbeats under it. The composition root calls it before starting netboot, ``start`` otherwise."""
+        if self._claimed:
+            return
+        self.registry.claim(self.name, self.settings.conductor_group, timeout=self.settings.heartbeat_timeout,
+                            interval=self.settings.heartbeat_interval)
+        self._claimed = True
+
     def start(self) -> Conductor:
-        self.registry.register(self.name, self.settings.conductor_group)
+        self.claim()
         self._alive = self.registry.alive(self.settings.heartbeat_timeout)
         self.recover(include_self=True)
         loops = ((self._heartbeat_loop, "conductor-heartbeat"), (self._periodic_loop, "conductor-periodic"))
@@ -108,6 +120,7 @@ class Conductor:
         self.pool.shutdown(wait=True)
         self.periodic.shutdown()
         self.registry.unregister(self.name)
+        self._claimed = False
         self.started = False
         LOG.info("Conductor %s stopped", self.name)
 

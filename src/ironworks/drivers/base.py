@@ -282,10 +282,12 @@ class FirmwareInterface(BaseInterface):
 
 
 class NoInterface(BaseInterface):
-    """The ``no-*`` implementations: validation fails for any use (e.g. ``no-raid``, ``no-console``)."""
+    """The ``no-*`` implementations: validation fails for any use (e.g. ``no-raid``, ``no-rescue``), with the
+    message of Ironic's ``UnsupportedDriverExtension``, so ``GET /v1/nodes/{node}/validate`` reports false."""
 
     def validate(self, task: TaskView) -> None:
-        raise errors.InvalidParameterValue(f"The {self.kind} interface {self.name} does not support this.")
+        raise errors.InvalidParameterValue(
+            f"Driver {task.node.get('driver')} does not support {self.kind} (disabled or not implemented).")
 
 
 #: interface kind -> its base class

@@ -9,7 +9,10 @@ through the node's ``driver_info`` (the only channel an operator has too):
 * ``fake_wait_<op>``: true to return ``WAIT`` (deploy, clean, inspect, rescue): the node parks in the wait
   state as if a ramdisk were booting and never called back;
 * ``fake_power_file``: a file holding the "BMC" power state (``power on`` / ``power off``). Whatever writes
-  it plays the part of someone pressing the power button, which is how power sync is tested.
+  it plays the part of someone pressing the power button, which is how power sync is tested. It must lie under
+  ``<state_dir>/fake/`` (images/local.py): the driver writes it, and it must never be a file the service owns.
+
+``fake-hardware`` is not enabled by default: tests, benchmarks and demos name it in ``enabled_hardware_types``.
 
 Without a power file the simulated BMC state lives in memory, starting from the node's recorded state.
 """
@@ -24,6 +27,7 @@ from typing import Any
 from ironworks import errors, states
 from ironworks.drivers import base
 from ironworks.drivers.base import WAIT, TaskView, clean_step, deploy_step
+from ironworks.images import local
 
 
 def _behave(task: TaskView, op: str) -> bool:
@@ -43,17 +47,24 @@ def _behave(task: TaskView, op: str) -> bool:
 
 class FakePower(base.PowerInterface):
     name = "fake"
-    properties = {"fake_power_file": "File holding the simulated BMC power state. Optional."}
+    properties = {"fake_power_file": "File under <state_dir>/fake/ holding the simulated BMC power state. Optional."}
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._state: dict[str, str] = {}
 
+    def validate(self, task: TaskView) -> None:
+        self._power_file(task)
+
+    def _power_file(self, task: TaskView) -> Path | None:
+        ref = task.node["driver_info"].get(local.FAKE_POWER_KEY)
+        return local.check_fake_power_file(ref, task.settings) if ref else None
+
     def _read(self, task: TaskView) -> str:
-        path = task.node["driver_info"].get("fake_power_file")
+        path = self._power_file(task)
         if path:
             try:
-                text = Path(path).read_text().strip()
+                text = path.read_text().strip()
             except OSError as exc:
                 raise errors.DriverError(reason=f"cannot read the fake BMC file {path}: {exc}") from exc
             return text if text in (states.POWER_ON, states.POWER_OFF) else states.POWER_ERROR
@@ -61,9 +72,10 @@ class FakePower(base.PowerInterface):
             return self._state.get(task.node["uuid"]) or task.node.get("power_state") or states.POWER_OFF
 
     def _write(self, task: TaskView, state: str) -> None:
-        path = task.node["driver_info"].get("fake_power_file")
+        path = self._power_file(task)
         if path:
-            Path(path).write_text(state + "\n")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(state + "\n")
         else:
             with self._lock:
                 self._state[task.node["uuid"]] = state

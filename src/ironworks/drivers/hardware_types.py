@@ -1,6 +1,11 @@
 """Hardware types as data: for each interface kind, the implementations a type supports, default first.
 
 Published as entry points (group ``ironworks.hardware_types``) so a plug-in distribution can add its own.
+
+Only implementations with code behind them are offered: a name here that no class implements would be accepted
+at enrollment, pass ``validate`` and fail in the conductor. Not offered until their code exists: the ``ramdisk``
+deploy and the ``agent`` rescue (the stock-agent issue), ``ipmitool-sol`` console (the console issue), ``iscsi``
+storage. The real types' rescue default is therefore Ironic's ``no-rescue``.
 """
 
 from __future__ import annotations
@@ -48,13 +53,13 @@ FAKE_HARDWARE = HardwareType(
 _COMMON_REAL = {
     "bios": ("no-bios",),
     "boot": ("ipxe", "pxe"),
-    "deploy": ("direct", "ramdisk"),
+    "deploy": ("direct",),
     "firmware": ("no-firmware",),
     "inspect": ("agent", "no-inspect"),
     "network": ("flat", "noop", "vlan"),
     "raid": ("agent", "no-raid"),
-    "rescue": ("agent", "no-rescue"),
-    "storage": ("noop", "iscsi"),
+    "rescue": ("no-rescue",),
+    "storage": ("noop",),
     "vendor": ("no-vendor",),
 }
 
@@ -62,7 +67,7 @@ IPMI = HardwareType(
     name="ipmi",
     interfaces={
         **_COMMON_REAL,
-        "console": ("no-console", "ipmitool-sol"),
+        "console": ("no-console",),
         "management": ("ipmitool",),
         "power": ("ipmitool",),
     },

@@ -9,11 +9,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ironworks import errors
-from ironworks.drivers.base import BaseInterface, Driver
+from ironworks.drivers.base import BaseInterface, Driver, TaskView
 from ironworks.drivers.hardware_types import FAKE_HARDWARE, INTERFACE_KINDS, IPMI, REDFISH, HardwareType
+from ironworks.images import local
+
+if TYPE_CHECKING:
+    from ironworks.settings import Settings
 
 LOG = logging.getLogger(__name__)
 
@@ -92,6 +96,48 @@ class DriverRegistry:
                 f"{', '.join(sorted(self.hardware_types))}."
             )
         return self.hardware_types[name]
+
+    def validate(self, task: TaskView) -> dict[str, dict[str, Any]]:
+        """``GET /v1/nodes/{node}/validate`` in Ironic's shape: ``{"power": {"result": true}, "rescue": {"result":
+        false, "reason": "..."}, ...}`` for every interface but vendor, each by its implementation's own
+        ``validate`` (no I/O). An implementation this service does not have, or one its hardware type does not
+        offer (any more), is false with the reason: nothing is reported true that the conductor would refuse.
+        """
+        node = task.node
+        hw = self.hardware_types.get(node.get("driver") or "")
+        result: dict[str, dict[str, Any]] = {}
+        for kind in INTERFACE_KINDS:
+            if kind == "vendor":
+                continue  # as Ironic: vendor passthru is not validated here
+            name = node.get(f"{kind}_interface")
+            impl = self.implementation(kind, name)
+            if hw is None:
+                reason = (f"Hardware type {node.get('driver')!r} is not enabled in this conductor "
+                          f"(enabled_hardware_types).")
+            elif name not in hw.supported(kind):
+                reason = (f"The {kind} interface {name!r} is not supported by hardware type {hw.name!r}. Supported: "
+                          f"{', '.join(hw.supported(kind))}.")
+            elif impl is None:
+                reason = f"The {kind} interface {name!r} is not implemented in this conductor."
+            else:
+                try:
+                    impl.validate(task)
+                except errors.IronworksError as exc:
+                    result[kind] = {"result": False, "reason": exc.message}
+                except Exception as exc:  # noqa: BLE001 - one broken interface must not turn validate into a 500
+                    LOG.exception("Node %s: validating the %s interface %s failed", node.get("uuid"), kind, name)
+                    result[kind] = {"result": False, "reason": f"Unexpected error: {type(exc).__name__}"}
+                else:
+                    result[kind] = {"result": True}
+                continue
+            result[kind] = {"result": False, "reason": reason}
+        return result
+
+    def check_driver_info(self, driver_info: Any, settings: Settings) -> None:
+        """Enrollment and PATCH: 400 for a local path in ``driver_info`` outside its allowed directory
+        (deploy kernel/ramdisk: ``local_image_dirs``; the fake power file: ``<state_dir>/fake/``)."""
+        if isinstance(driver_info, Mapping):
+            local.check_driver_info(driver_info, settings)
 
     def resolve_interfaces(self, driver: str, requested: Mapping[str, Any]) -> dict[str, str]:
         """Fill every ``<kind>_interface`` with the requested implementation or the type's default.

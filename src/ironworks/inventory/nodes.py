@@ -54,6 +54,7 @@ def create(svc: Services, body: dict[str, Any], version: int) -> Record:
     values = schema.normalize_common(model.model_dump(exclude_unset=True), version)
     values["uuid"] = normalize_uuid(values["uuid"]) if values.get("uuid") else new_uuid()
     values.update(svc.drivers.resolve_interfaces(values["driver"], values))
+    svc.drivers.check_driver_info(values.get("driver_info") or {}, svc.settings)  # local paths (images/local.py)
     values["chassis_id"] = _chassis_id(svc, values.pop("chassis_uuid", None))
     values.setdefault("conductor_group", "")
     if values.get("retired_reason") and not values.get("retired"):
@@ -159,6 +160,8 @@ def _apply_update_rules(
                         requested[f] = node[f]
         requested.update({f: values[f] for f in schema.INTERFACE_FIELDS if f in values})
         values.update(svc.drivers.resolve_interfaces(driver, requested))
+    if "driver_info" in values:
+        svc.drivers.check_driver_info(values["driver_info"] or {}, svc.settings)  # local paths (images/local.py)
     if "instance_uuid" in values:
         new, old = values["instance_uuid"], node["instance_uuid"]
         if new is not None and old is not None and new != old:
