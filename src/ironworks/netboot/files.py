@@ -8,9 +8,10 @@
     <http_root>/shared/<name>              files shared by all nodes (the deploy kernel and ramdisk)
     <tftp_root>/undionly.kpxe, snponly.efi, ipxe.efi    from Debian's ipxe package (/usr/lib/ipxe)
 
-Every write is atomic (temporary dot-file, then rename), so a machine never downloads half a script. Files
-are published as hard links where possible (same filesystem), else as symlinks (large files such as cached
-ramdisks) or copies; the file server follows the symlinks the conductor placed.
+Every write is atomic (temporary dot-file, then rename), so a machine never downloads half a script. Local
+files are published as copies, never as hard or symbolic links: the file server answers without
+authentication, and a link would keep following the source (whatever it is or becomes). Which local files may be
+published at all is decided before this point (images/local.py: only under ``local_image_dirs``).
 """
 
 from __future__ import annotations
@@ -108,21 +109,21 @@ class BootFiles:
 
     def publish(self, source: Path, name: str, *, node: str | None = None,
                 how: Literal["link", "copy"] = "link") -> str:
-        """Make ``source`` downloadable as ``files/<node>/<name>`` (or ``shared/<name>``); returns its URL."""
+        """Copy ``source`` to ``files/<node>/<name>`` (or ``shared/<name>``); returns its URL.
+
+        Always a copy (``how`` is kept for callers; a link is never made). An existing target of the same size is
+        kept: callers name published files after the source's path, size and mtime.
+        """
         directory = self.node_dir(node) if node is not None else self.http_root / "shared"
         target = directory / _safe_name(name, "file name")
         directory.mkdir(parents=True, exist_ok=True)
+        source = source.resolve()
+        if target.is_file() and not target.is_symlink() and target.stat().st_size == source.stat().st_size:
+            return self.url(target)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.unlink(missing_ok=True)
-        source = source.resolve()
-        if how == "copy":
-            shutil.copyfile(source, tmp)
-            os.chmod(tmp, 0o644)
-        else:
-            try:
-                os.link(source, tmp)
-            except OSError:
-                tmp.symlink_to(source)
+        shutil.copyfile(source, tmp)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, target)
         return self.url(target)
 
