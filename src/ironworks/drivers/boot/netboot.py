@@ -28,6 +28,7 @@ from ironworks import errors
 from ironworks.db.models import Port
 from ironworks.drivers import base
 from ironworks.drivers.base import TaskView
+from ironworks.images import local
 from ironworks.networking import dhcp
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ class NetbootBoot(base.BootInterface):
         params = task.node["driver_info"].get("kernel_append_params", "")
         if not isinstance(params, str):
             raise errors.InvalidParameterValue("driver_info.kernel_append_params must be a string")
+        self._ramdisk_refs(task, required=False)  # a local path only from local_image_dirs (images/local.py)
 
     def macs(self, task: TaskView) -> list[str]:
         """The node's port MACs that may netboot (``pxe_enabled``), oldest port first."""
@@ -82,15 +84,19 @@ class NetbootBoot(base.BootInterface):
             )
         return [str(mac) for mac in rows]
 
-    def _ramdisk_refs(self, task: TaskView) -> tuple[str, str]:
+    def _ramdisk_refs(self, task: TaskView, required: bool = True) -> tuple[str, str]:
+        """The deploy kernel and ramdisk: URLs, or local paths under ``local_image_dirs`` (else 400)."""
         info = task.node["driver_info"]
-        kernel = info.get("deploy_kernel") or getattr(task.settings, "deploy_kernel", "")
-        ramdisk = info.get("deploy_ramdisk") or getattr(task.settings, "deploy_ramdisk", "")
-        if not kernel or not ramdisk:
+        refs = []
+        for key in local.IMAGE_KEYS:
+            ref = info.get(key) or getattr(task.settings, key, "")
+            refs.append(local.check_image_ref(ref, task.settings, key) if ref else "")
+        kernel, ramdisk = refs
+        if required and (not kernel or not ramdisk):
             raise errors.MissingParameterValue(
                 "deploy_kernel and deploy_ramdisk are required (driver_info or settings) to boot the ramdisk."
             )
-        return str(kernel), str(ramdisk)
+        return kernel, ramdisk
 
     def prepare_ramdisk(self, task: TaskView, params: dict[str, Any]) -> None:
         kernel, ramdisk = self._ramdisk_refs(task)
