@@ -233,6 +233,8 @@ def service_settings(options: LabOptions, net: LabNetwork, kernel: Path, initrd:
         "netboot_ping_check": False,
         "deploy_kernel": str(kernel),
         "deploy_ramdisk": str(initrd),
+        # local deploy images are accepted only from these directories (images/local.py)
+        "local_image_dirs": ",".join(sorted({str(kernel.parent.resolve()), str(initrd.parent.resolve())})),
     }
 
 
