@@ -131,6 +131,12 @@ class Settings:
     flavor_exact_match: bool = True
     #: isolated projects: "project" (pool name = project id) or "project:pool"; also set through /v1/projects
     isolated_projects: tuple[str, ...] = ()
+    #: nodes a non-admin project may hold through allocations (and servers) at once; 0: unlimited. Per project:
+    #: ``max_allocations`` of /v1/projects/{id} (docs/scheduling.md)
+    max_allocations_per_project: int = 0
+    #: VLANs handed to networks that members create: "[physical_network:]first:last" entries; empty: members
+    #: cannot create networks (docs/networking.md)
+    tenant_vlan_ranges: tuple[str, ...] = ()
     # logging
     log_level: str = "INFO"
 

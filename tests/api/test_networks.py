@@ -39,7 +39,9 @@ def test_create_show_list_delete(api):
     assert api.get(f"/v1/networks/{net['uuid']}").json() == net
     listed = api.get("/v1/networks").json()["networks"]
     assert [(n["name"], n["vlan_id"], n["roles"]) for n in listed] == [("web", 100, ["tenant"])]
-    assert set(listed[0]) == {"uuid", "name", "vlan_id", "cidr", "roles", "links"}
+    assert set(listed[0]) == {"uuid", "name", "vlan_id", "cidr", "roles", "owner", "shared", "links"}
+    # an admin's network without an owner is the operator's and not shared unless said (docs/networking.md)
+    assert (listed[0]["owner"], listed[0]["shared"]) == (None, False)
     assert api.get("/v1/networks/web", params={"fields": "name,cidr"}).json() == {
         "name": "web",
         "cidr": "10.100.0.0/24",

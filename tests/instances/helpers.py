@@ -41,7 +41,7 @@ def server_node(api: httpx.Client, name: str, mac: str, **fields: Any) -> dict[s
 
 
 def world(api: httpx.Client, *, pool_end: str = "10.100.0.20") -> None:
-    """The catalogue image, the ``small`` flavor and the ``web`` tenant network."""
+    """The catalogue image, the ``small`` flavor and the ``web`` tenant network (shared: every project's)."""
     ok(api.post("/v1/images", json=DEBIAN))
     ok(api.post("/v1/flavors", json={"name": "small", "resource_class": "gold", "cpus": 16, "memory_mb": 32768}))
     ok(
@@ -53,6 +53,7 @@ def world(api: httpx.Client, *, pool_end: str = "10.100.0.20") -> None:
                 "cidr": "10.100.0.0/24",
                 "gateway": "10.100.0.1",
                 "allocation_pool": {"start": "10.100.0.10", "end": pool_end},
+                "shared": True,
             },
         )
     )

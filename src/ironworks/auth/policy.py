@@ -112,10 +112,12 @@ RULES: dict[str, Rule] = {
     "baremetal:chassis:update": ADMIN_ONLY,
     "baremetal:chassis:delete": ADMIN_ONLY,
     "baremetal:driver:get": ADMIN_ONLY,
-    "baremetal:network:get": ADMIN_ONLY,
-    "baremetal:network:create": ADMIN_ONLY,
-    "baremetal:network:update": ADMIN_ONLY,
-    "baremetal:network:delete": ADMIN_ONLY,
+    # networks have an owner project and a shared flag (Neutron's model): api/routes/networks.py shows a
+    # non-admin its project's and shared networks only, and lets it change only its project's (issue 12)
+    "baremetal:network:get": ANY_READER,
+    "baremetal:network:create": ANY_MEMBER,
+    "baremetal:network:update": ANY_MEMBER,
+    "baremetal:network:delete": ANY_MEMBER,
     "baremetal:audit:list": ADMIN_ONLY,
     # allocations (api/routes/allocations.py confines non-admins to their project's allocations and nodes
     # itself, through ``ctx.identity``: Ironic's ALLOCATION_CREATOR / ALLOCATION_MEMBER / ALLOCATION_READER)

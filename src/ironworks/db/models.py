@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -251,6 +252,10 @@ class Network(TimestampMixin, Base):
     dhcp_interface: Mapped[str | None] = mapped_column(String(64))
     mtu: Mapped[int | None] = mapped_column(Integer)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    #: the project that owns the network (None: the operator's); migration 0008
+    owner: Mapped[str | None] = mapped_column(String(255), index=True)
+    #: usable by every project (Neutron's ``shared``); networks from before 0008 are shared
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
 
 
 class Vif(Base):
@@ -341,6 +346,8 @@ class ProjectPolicy(TimestampMixin, Base):
     #: nodes whose ``extra.pool`` equals this belong to the project's dedicated pool (default: the project id)
     pool: Mapped[str | None] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
+    #: nodes the project may hold through allocations at once (0: unlimited; None: the setting); migration 0008
+    max_allocations: Mapped[int | None] = mapped_column(Integer)
 
 
 # --- auth: users and the audit log (issue 9; migration 0006) ---------------------------------------------------
@@ -402,10 +409,12 @@ class Instance(TimestampMixin, Base):
     """A server made in one call: what was asked for and the node/allocation it got. Its state is the node's."""
 
     __tablename__ = "instances"
+    #: names are unique per project (migration 0008)
+    __table_args__ = (UniqueConstraint("owner", "name", name="uq_instances_owner_name"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     #: also the allocation's uuid and the node's instance_uuid
     uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
-    name: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
     hostname: Mapped[str] = mapped_column(String(255), nullable=False)
     owner: Mapped[str | None] = mapped_column(String(255), index=True)
     node_uuid: Mapped[str | None] = mapped_column(String(36), index=True)

@@ -114,7 +114,7 @@ def _attach(svc: Services, node_uuid: str, plan: Plan, undo: list[Callable[[], A
         body: dict[str, Any] = {"id": vif, "network": network}
         if fixed_ip is not None:
             body["fixed_ip"] = fixed_ip
-        vifs.attach(svc, node_uuid, body)
+        vifs.attach(svc, node_uuid, body, plan.caller_project)
         undo.append(functools.partial(vifs.detach, svc, node_uuid, vif))
 
 

@@ -7,11 +7,13 @@ error format with nothing written:
    an error message never quotes them.
 2. The owner: ``owner`` (or its alias ``project``); a caller confined to a project (not an admin) may only
    create servers for that project, which becomes the owner.
-3. Name (a logical name, unused) and hostname (RFC 1123; defaults to the name when the name is one).
+3. Name (a logical name, unused in the owner's project: names are unique per project) and hostname
+   (RFC 1123; defaults to the name when the name is one).
 4. What to allocate: a flavor that exists, or a resource class (+ traits); candidate nodes are resolved by the
    scheduler, which also refuses before writing.
 5. The image (instances/images.py): a catalogue name or an inline source with its checksum.
-6. The networks: each exists, has the ``tenant`` role, and a ``fixed_ip`` lies inside its CIDR.
+6. The networks: each exists and the caller may use it (its project's or shared; any other network is
+   answered exactly like a missing one), has the ``tenant`` role, and a ``fixed_ip`` lies inside its CIDR.
 7. Root access: SSH public keys, and the root password hashed now (SHA-512 crypt): the clear text goes no
    further than this module. The user_data that reaches the config drive is composed here too
    (configdrive/userdata.py), with the hash and ``disable_root: false`` for the keys.
@@ -37,6 +39,7 @@ from ironworks.instances import images
 from ironworks.instances.images import ImageSpec
 from ironworks.networking import addressing
 from ironworks.networking.networks import repo as network_repo
+from ironworks.networking.vifs import usable
 
 if TYPE_CHECKING:
     from ironworks.bootstrap import Services
@@ -104,13 +107,15 @@ def _hostname(body: schema.InstanceCreate) -> str:
     return host
 
 
-def _networks(svc: Services, wanted: list[schema.NetworkRequest | str]) -> tuple[tuple[str, str | None], ...]:
+def _networks(
+    svc: Services, wanted: list[schema.NetworkRequest | str], scope: str | None
+) -> tuple[tuple[str, str | None], ...]:
     specs = [schema.NetworkRequest(network=w) if isinstance(w, str) else w for w in wanted]
 
     def check(lk: NetLookup) -> list[tuple[str, str | None]]:
         out = []
         for spec in specs:
-            network = lk.network(spec.network)
+            network = usable(lk, spec.network, scope)
             if network is None:
                 raise errors.InvalidParameterValue(f"Network {spec.network} could not be found.")
             if "tenant" not in (network["roles"] or []):
@@ -160,10 +165,10 @@ def plan(svc: Services, raw: dict[str, Any], caller_project: str | None) -> Plan
     if body.image is None:
         raise errors.Invalid("'image' is a required property: an image name, or {url, checksum, disk_format}.")
     image = images.resolve(svc, body.image)
-    networks = _networks(svc, body.networks or [])
+    networks = _networks(svc, body.networks or [], caller_project)
     root, data = _root(body)
-    if InstanceRepo(svc.db).exists(body.name):
-        raise errors.Conflict(f"An instance named {body.name} already exists.")
+    if InstanceRepo(svc.db).exists(body.name, owner):
+        raise errors.Conflict(f"An instance named {body.name} already exists in the project.")
     composed = userdata.compose(data, root if root else None)
     return Plan(
         uuid=new_uuid(),

@@ -11,8 +11,9 @@ The POST body is Ironic's ``{"id": ...}`` plus optional fields:
 
 One write transaction, so a refused request changes nothing:
 
-1. The node exists and is not locked (409); the VIF id is new (409); every network exists and has the ``tenant``
-   role (400).
+1. The node exists and is not locked (409); the VIF id is new (409); every network exists, may be used by the
+   caller (its project's or shared: ``scope``; any other network is answered exactly like a missing one, 400
+   "Network X could not be found.") and has the ``tenant`` role (400).
 2. Each network gives the VIF an address: the ``fixed_ip`` asked for (inside the CIDR, free: else 400/409), or
    the lowest free address of its allocation pool, or none (DHCP) when it has no pool. The unique (network,
    address) row makes a double allocation impossible; detaching releases the address.
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from ironworks import errors
 from ironworks.db.repos.base import Record
-from ironworks.db.repos.networks import NetLookup, NetworkNotFound, VifNotFound
+from ironworks.db.repos.networks import NetLookup, NetworkNotFound, VifNotFound, visible
 from ironworks.identifiers import is_uuid_like, new_uuid, normalize_mac
 from ironworks.networking import addressing, live
 from ironworks.networking.networks import repo
@@ -72,7 +73,14 @@ def ref(network: Record) -> NetworkRef:
     return NetworkRef(network["name"], vlan_id=network["vlan_id"], physical_network=network["physical_network"])
 
 
-def _wanted(body: dict[str, Any], lk: NetLookup) -> tuple[str, list[tuple[Record, Any]]]:
+def usable(lk: NetLookup, ident: str, scope: str | None, *, lock: bool = False) -> Record | None:
+    """The network ``ident`` if the caller confined to ``scope`` (None: an admin) may use it, else None: a
+    foreign network is exactly as absent as a missing one."""
+    network = lk.network(ident, lock=lock)
+    return network if network is not None and visible(network, scope) else None
+
+
+def _wanted(body: dict[str, Any], lk: NetLookup, scope: str | None) -> tuple[str, list[tuple[Record, Any]]]:
     """The VIF id and its (network, fixed_ip) list from the request body."""
     vif_id = body.get("id")
     if not isinstance(vif_id, str) or not 1 <= len(vif_id) <= 255:
@@ -88,7 +96,7 @@ def _wanted(body: dict[str, Any], lk: NetLookup) -> tuple[str, list[tuple[Record
         specs = [{"network": body["network"], "fixed_ip": body.get("fixed_ip")}]
     else:
         specs = [{"network": vif_id, "fixed_ip": body.get("fixed_ip")}]
-        if lk.network(vif_id) is None:
+        if usable(lk, vif_id, scope) is None:
             raise errors.InvalidParameterValue(
                 f"VIF {vif_id} names no network: 'id' is not a network name or uuid and neither 'network' nor "
                 "'networks' was given."
@@ -103,7 +111,7 @@ def _wanted(body: dict[str, Any], lk: NetLookup) -> tuple[str, list[tuple[Record
             or not isinstance(spec.get("network"), str)
         ):
             raise errors.Invalid(f"Invalid network entry {spec!r}: use a name or {{'network': …, 'fixed_ip': …}}.")
-        network = lk.network(spec["network"], lock=True)
+        network = usable(lk, spec["network"], scope, lock=True)
         if network is None:
             raise errors.InvalidParameterValue(f"Network {spec['network']} could not be found.")
         if "tenant" not in (network["roles"] or []):
@@ -136,14 +144,15 @@ def _pinned_nic(body: dict[str, Any], ports: list[Record], groups: list[Record])
     return value.lower()
 
 
-def attach(svc: Services, node_ident: str, body: dict[str, Any]) -> AttachedVif:
-    """Attach a VIF (see the module docstring); on an active node, live (``live.py``)."""
+def attach(svc: Services, node_ident: str, body: dict[str, Any], scope: str | None = None) -> AttachedVif:
+    """Attach a VIF (see the module docstring); on an active node, live (``live.py``). ``scope``: the caller's
+    project (None: an admin, any network)."""
     unknown = sorted(set(body) - _BODY_KEYS)
     if unknown:
         allowed = ", ".join(sorted(_BODY_KEYS))
         raise errors.Invalid(f"Unknown VIF attribute(s): {', '.join(unknown)}; allowed: {allowed}")
     with live.held(svc, repo(svc).read(lambda lk: lk.node(node_ident))) as task:
-        result = _attach(svc, node_ident, body, task.ctx.name if task else None)
+        result = _attach(svc, node_ident, body, task.ctx.name if task else None, scope)
         if task is not None:
             try:
                 live.apply(task)
@@ -153,11 +162,11 @@ def attach(svc: Services, node_ident: str, body: dict[str, Any]) -> AttachedVif:
     return result
 
 
-def _attach(svc: Services, node_ident: str, body: dict[str, Any], holder: str | None) -> AttachedVif:
+def _attach(svc: Services, node_ident: str, body: dict[str, Any], holder: str | None, scope: str | None) -> AttachedVif:
     def work(lk: NetLookup) -> AttachedVif:
         node = lk.node(node_ident, lock=True)
         live.check_lock(node, holder)
-        vif_id, wanted = _wanted(body, lk)
+        vif_id, wanted = _wanted(body, lk, scope)
         if lk.vif_exists(vif_id):
             raise errors.VifAlreadyAttached(vif=vif_id, object_type="node", object_uuid="(another VIF)")
         port_records, group_records = lk.ports(node["id"]), lk.portgroups(node["id"])
@@ -230,10 +239,10 @@ def list_vifs(svc: Services, node_ident: str) -> list[AttachedVif]:
     return found
 
 
-def detach(svc: Services, node_ident: str, vif_ident: str) -> None:
+def detach(svc: Services, node_ident: str, vif_ident: str, scope: str | None = None) -> None:
     """Detach a VIF and release its addresses; on an active node, live (``live.py``)."""
     with live.held(svc, repo(svc).read(lambda lk: lk.node(node_ident))) as task:
-        undo = _detach(svc, node_ident, vif_ident, task.ctx.name if task else None)
+        undo = _detach(svc, node_ident, vif_ident, task.ctx.name if task else None, scope)
         if task is not None:
             try:
                 live.apply(task)
@@ -242,7 +251,9 @@ def detach(svc: Services, node_ident: str, vif_ident: str) -> None:
                 raise
 
 
-def _detach(svc: Services, node_ident: str, vif_ident: str, holder: str | None) -> Callable[[NetLookup], None]:
+def _detach(
+    svc: Services, node_ident: str, vif_ident: str, holder: str | None, scope: str | None = None
+) -> Callable[[NetLookup], None]:
     """Delete the VIF; returns the work that puts it back exactly as it was."""
 
     def work(lk: NetLookup) -> Callable[[NetLookup], None]:
@@ -251,7 +262,7 @@ def _detach(svc: Services, node_ident: str, vif_ident: str, holder: str | None) 
         rows = lk.vifs(node["id"])
         match = [v for v in rows if v["vif_id"] == vif_ident]
         if not match:
-            network = lk.network(vif_ident)
+            network = usable(lk, vif_ident, scope)
             if network is not None:
                 match = [v for v in rows if any(ln["network_id"] == network["id"] for ln in v["networks"])]
                 if len(match) > 1:

@@ -17,6 +17,12 @@
    with ``last_error``, as Ironic's ends. An allocation is thus only ever stored ``active`` with its node or
    ``error``: a crash cannot leave one ``allocating`` with nobody to finish it.
 
+Tenancy: a non-admin caller (``caller_project``) names only nodes its project owns or leases; any other node,
+in ``node`` (backfill) or ``candidate_nodes``, is answered exactly like a node that does not exist, before
+anything else about it is checked or told. Its allocations may hold at most the project's cap of nodes
+(``tenancy.allocation_cap``; 409 ``CapReached``), counted in the claim's own transaction. A backfill takes
+no node from the pool and is not capped.
+
 Ironic processes allocations in a conductor thread and answers ``allocating``; claiming is a database
 operation of a few milliseconds here, so it happens within the request and the answer already says ``active``
 (or ``error``). Clients that poll, as openstacksdk and metalsmith do, see the same end states.
@@ -30,6 +36,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ironworks import errors, states
+from ironworks.db.repos.allocations import CapReached
 from ironworks.db.repos.base import Record
 from ironworks.identifiers import is_uuid_like, is_valid_logical_name, new_uuid, normalize_uuid, validate_trait
 from ironworks.scheduler import filters, tenancy
@@ -189,6 +196,12 @@ def allocate(svc: Services, req: AllocationRequest) -> Record:
         return backfill(svc, req, uuid)
     if not req.resource_class and req.flavor is None:
         raise errors.Invalid("The resource_class field is mandatory when not backfilling")
+    cap = 0
+    if req.caller_project is not None:
+        cap = tenancy.allocation_cap(svc, req.caller_project)
+        held = svc.allocations.held(req.caller_project) if cap > 0 else 0
+        if cap > 0 and held >= cap:  # answered at once; the claim counts again in its transaction
+            raise CapReached(project=req.caller_project, count=held, cap=cap)
     candidates = resolve_candidates(svc, req.candidate_nodes, req.caller_project) if req.candidate_nodes else None
     demand = demand_for(svc, req, candidates)
     tenant = tenancy.load(svc)
@@ -211,7 +224,9 @@ def allocate(svc: Services, req: AllocationRequest) -> Record:
         if not nodes:
             break
         tried += len(nodes)
-        record = svc.allocations.claim(values, nodes, check_instance=bool(req.uuid))
+        record = svc.allocations.claim(
+            values, nodes, check_instance=bool(req.uuid), project=req.caller_project, cap=cap
+        )
         if record is not None:
             LOG.info("Allocation %s: claimed node %s", record["uuid"], record["node_uuid"])
             return record
@@ -224,10 +239,17 @@ def allocate(svc: Services, req: AllocationRequest) -> Record:
 
 def backfill(svc: Services, req: AllocationRequest, uuid: str | None) -> Record:
     """Record an allocation for a node that is already deployed (Ironic API 1.58)."""
-    node = svc.nodes.get(req.node) if req.node else None
-    if node is None:
+    if not req.node:
         raise errors.InvalidParameterValue("The node field must name a node.")
-    candidates = resolve_candidates(svc, req.candidate_nodes) if req.candidate_nodes else []
+    project = req.caller_project
+
+    def foreign(node: Record) -> bool:
+        return project is not None and project not in (node["owner"], node["lessee"])
+
+    node = svc.nodes.get(req.node)
+    if foreign(node):
+        raise errors.NodeNotFound(node=req.node)
+    candidates = resolve_candidates(svc, req.candidate_nodes, project) if req.candidate_nodes else []
     traits = [validate_trait(t) for t in req.traits]
     allocation_uuid: str = uuid or node["instance_uuid"] or new_uuid()
     values = {
@@ -242,6 +264,8 @@ def backfill(svc: Services, req: AllocationRequest, uuid: str | None) -> Record:
     }
 
     def check(current: Record) -> None:
+        if foreign(current):  # changed hands since the first read: still nothing about it is told
+            raise errors.NodeNotFound(node=req.node)
         problems = []
         if current["provision_state"] != states.ACTIVE:
             problems.append(
@@ -265,7 +289,7 @@ def backfill(svc: Services, req: AllocationRequest, uuid: str | None) -> Record:
         if current["allocation_id"] is not None or current["instance_uuid"] not in (None, allocation_uuid):
             raise errors.NodeAssociated(node=current["uuid"], instance=current["instance_uuid"])
 
-    record = svc.allocations.backfill(values, node["uuid"], check)
+    record = svc.allocations.backfill(values, node["uuid"], check, project)
     LOG.info("Allocation %s backfilled for node %s", record["uuid"], node["uuid"])
     return record
 

@@ -98,7 +98,8 @@ class Tenancy:
     A node is dedicated to an isolated project P when P owns it, P leases it, or its ``extra.pool`` is P's pool.
     An isolated project gets only nodes dedicated to it; everyone else gets only nodes dedicated to no isolated
     project (the shared pool), and, when the allocation has an owner, only nodes that owner owns or leases or
-    that have no owner."""
+    that belong to nobody (no owner, and no lessee other than the allocation's owner): a node leased to
+    another project is that project's even when it has no owner."""
 
     #: isolated project id → its pool name
     isolated: Mapping[str, str] = dataclasses.field(default_factory=dict)
@@ -134,6 +135,8 @@ class Tenancy:
             return ("pool", f"the node is dedicated to isolated project {', '.join(sorted(dedicated))}")
         if owner is not None and node.get("owner") not in (None, owner) and node.get("lessee") != owner:
             return ("owner", f"the node belongs to project {node.get('owner')}, not to {owner}")
+        if owner is not None and node.get("owner") is None and node.get("lessee") not in (None, owner):
+            return ("owner", f"the node is leased to project {node.get('lessee')}, not to {owner}")
         return None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import String, Table, exists, false, or_
+from sqlalchemy import String, Table, and_, exists, false, or_
 from sqlalchemy import cast as sql_cast
 
 from ironworks.db.models import Node, NodeTrait
@@ -53,7 +53,8 @@ def tenancy_clauses(owner: str | None, tenancy: Tenancy) -> list[Any]:
             _not_in(pool, tenancy.isolated_pools),
         ]
     if owner is not None:
-        clauses.append(or_(NODES.c.owner.is_(None), NODES.c.owner == owner, NODES.c.lessee == owner))
+        nobodys = and_(NODES.c.owner.is_(None), NODES.c.lessee.is_(None))
+        clauses.append(or_(nobodys, NODES.c.owner == owner, NODES.c.lessee == owner))
     return clauses
 
 

@@ -3,6 +3,9 @@
 A setting entry is ``project`` (its pool is named like the project) or ``project:pool``; a policy stored
 through the API overrides the setting for the same project. Pool names must be unique: a pool shared by two
 isolated projects would hand one tenant's nodes to another.
+
+``allocation_cap`` is how many nodes a project may hold through allocations: its ``max_allocations`` from
+``/v1/projects`` when set, else the ``max_allocations_per_project`` setting; 0 is unlimited.
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ def load(svc: Services) -> Tenancy:
     return Tenancy(isolated)
 
 
+def allocation_cap(svc: Services, project: str) -> int:
+    override = svc.projects.max_allocations(project)
+    return svc.settings.max_allocations_per_project if override is None else override
+
+
 def show(svc: Services, record: dict[str, Any] | None, project_id: str) -> dict[str, Any]:
     """A project's effective policy, whether it comes from the API or the setting."""
     configured = from_setting(svc.settings.isolated_projects)
@@ -44,6 +52,7 @@ def show(svc: Services, record: dict[str, Any] | None, project_id: str) -> dict[
             "isolated": record["isolated"],
             "pool": (record["pool"] or project_id) if record["isolated"] else None,
             "description": record["description"],
+            "max_allocations": record["max_allocations"],
             "source": "api",
         }
     if project_id in configured:
@@ -52,6 +61,7 @@ def show(svc: Services, record: dict[str, Any] | None, project_id: str) -> dict[
             "isolated": True,
             "pool": configured[project_id],
             "description": None,
+            "max_allocations": None,
             "source": "settings",
         }
     raise errors.NotFound(f"Project {project_id} has no scheduling policy.")

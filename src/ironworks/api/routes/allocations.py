@@ -18,6 +18,7 @@ from ironworks.api import patch as jsonpatch
 from ironworks.api.common import Ctx, Reply, endpoint
 from ironworks.api.schemas import allocations as schema
 from ironworks.api.schemas.validation import parse_model
+from ironworks.auth import policy
 from ironworks.auth.identity import Forbidden
 from ironworks.db.repos.allocations import SORTABLE
 from ironworks.db.repos.base import Record
@@ -32,6 +33,15 @@ _CANDIDATE_PARAMS = ("flavor", "resource_class", "traits", "forbidden_traits", "
 class MethodNotAllowed(errors.IronworksError):
     http_status = 405
     template = "The API version does not allow this method on allocations."
+
+
+def visible_node(ctx: Ctx, ident: str) -> Record:
+    """The node ``ident`` names, if the caller may see it; a foreign node raises exactly what a missing one
+    does (NodeNotFound), so that no filter or body tells a node of another project from no node at all."""
+    node = ctx.services.nodes.get(ident)
+    if not policy.allowed(ctx.identity, "baremetal:node:get", node):
+        raise errors.NodeNotFound(node=ident)
+    return node
 
 
 def scoped_project(ctx: Ctx) -> str | None:
@@ -94,7 +104,7 @@ def list_allocations(ctx: Ctx) -> Any:
     node = ctx.q_str("node")
     if node is not None:
         try:
-            filters_["node_uuid"] = ctx.services.nodes.get(node)["uuid"]
+            filters_["node_uuid"] = visible_node(ctx, node)["uuid"]
         except errors.NodeNotFound as exc:
             raise errors.InvalidParameterValue(exc.message) from None
     records = ctx.services.allocations.list(
@@ -203,7 +213,7 @@ def candidates(ctx: Ctx) -> Any:
         raise errors.Invalid("Give a flavor, or a resource_class (with optional traits and owner).")
     owner = scoped_project(ctx) or ctx.q_str("owner")
     listed = _csv(ctx, "candidate_nodes")
-    uuids = service.resolve_candidates(svc, listed) if listed else None
+    uuids = service.resolve_candidates(svc, listed, scoped_project(ctx)) if listed else None
     request = service.AllocationRequest(resource_class=rc, traits=_csv(ctx, "traits"), owner=owner, flavor=flavor)
     demand = service.demand_for(svc, request, uuids)
     forbidden = [validate_trait(t) for t in _csv(ctx, "forbidden_traits")]
@@ -211,8 +221,8 @@ def candidates(ctx: Ctx) -> Any:
         demand = dataclasses.replace(demand, forbidden_traits=demand.forbidden_traits | set(forbidden))
     tenant = tenancy.load(svc)
     nodes = svc.nodes.list(with_traits=True)
-    if scoped_project(ctx) is not None:
-        nodes = [n for n in nodes if owner in (n["owner"], n["lessee"]) or n["owner"] is None]
+    if scoped_project(ctx) is not None:  # (the policy keeps this admin-only; never a foreign node regardless)
+        nodes = [n for n in nodes if owner in (n["owner"], n["lessee"]) or (n["owner"] is None and not n["lessee"])]
     qualified, rejected = [], []
     for node in nodes:
         summary = {

@@ -5,7 +5,9 @@ instance, its state ``building``. ``GET`` shows instances with their state read 
 pending deletes on the way (instances/lifecycle.py). ``DELETE`` records the delete intent and answers 202.
 
 A caller that is not an admin sees and creates only its own project's instances (others: 404, as Ironic
-answers project-scoped callers), and the owner of what it creates is its project.
+answers project-scoped callers), and the owner of what it creates is its project. Names are unique per
+project: ``/v1/instances/{name}`` resolves the name within the caller's project (an admin's lookup by a name
+that several projects use is a 409 asking for the uuid).
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ def render(ctx: Ctx, record: Record, fields: list[str] | None = None) -> dict[st
 
 
 def _find(ctx: Ctx, ident: str) -> Record:
-    record = InstanceRepo(ctx.services.db).get(ident)
     project = scoped_project(ctx)
+    record = InstanceRepo(ctx.services.db).get(ident, project)
     if project is not None and record["owner"] != project:
         raise InstanceNotFound(instance=ident)
     return record

@@ -1,6 +1,9 @@
 """/v1/networks: the networks extension (Ironworks only; Ironic delegates networks to Neutron).
 
 CRUD with JSON Patch like the other resources; any microversion. See docs/api-compatibility.md.
+
+Tenancy (networking/networks.py): an admin sees and changes every network; anyone else sees its project's
+networks and shared ones (others: 404, as if they did not exist) and changes only its project's.
 """
 
 from __future__ import annotations
@@ -15,6 +18,12 @@ from ironworks.db.repos.networks import SORTABLE
 from ironworks.networking import networks
 
 
+def _scope(ctx: Ctx) -> str | None:
+    """The caller's project, or None for an admin (sees every network)."""
+    project: str | None = ctx.list_scope().get("project")
+    return project
+
+
 def _render(ctx: Ctx, record: dict[str, Any], fields: list[str] | None = None) -> dict[str, Any]:
     return schema.to_api(record, base_url=ctx.base_url, fields=fields)
 
@@ -24,7 +33,9 @@ def _list(ctx: Ctx, detail: bool) -> Any:
     detail = detail or bool(ctx.q_bool("detail"))
     fields = ctx.q_fields(schema.API_FIELDS)
     limit, marker, sort_key, sort_dir = ctx.q_pagination(SORTABLE)
-    records = networks.repo(ctx.services).list(sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit)
+    records = networks.repo(ctx.services).list(
+        sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit, project=_scope(ctx)
+    )
     if fields is None and not detail:
         fields = list(schema.DEFAULT_LIST_FIELDS)
     items = [_render(ctx, r, fields) for r in records]
@@ -43,23 +54,23 @@ def list_networks_detail(ctx: Ctx) -> Any:
 def show_network(ctx: Ctx) -> Any:
     ctx.check_params(("fields",))
     fields = ctx.q_fields(schema.API_FIELDS)
-    return _render(ctx, networks.find(ctx.services, ctx.path_params["network"]), fields)
+    return _render(ctx, networks.find(ctx.services, ctx.path_params["network"], _scope(ctx)), fields)
 
 
 def create_network(ctx: Ctx) -> Any:
     ctx.check_params(())
-    record = networks.create(ctx.services, ctx.json_object())
+    record = networks.create(ctx.services, ctx.json_object(), _scope(ctx))
     return Reply(201, _render(ctx, record), {"Location": f"{ctx.base_url}/v1/networks/{record['uuid']}"})
 
 
 def update_network(ctx: Ctx) -> Any:
     ctx.check_params(())
-    return _render(ctx, networks.update(ctx.services, ctx.path_params["network"], ctx.json()))
+    return _render(ctx, networks.update(ctx.services, ctx.path_params["network"], ctx.json(), _scope(ctx)))
 
 
 def delete_network(ctx: Ctx) -> Any:
     ctx.check_params(())
-    networks.delete(ctx.services, ctx.path_params["network"])
+    networks.delete(ctx.services, ctx.path_params["network"], _scope(ctx))
     return Reply(204)
 
 

@@ -1,4 +1,7 @@
-"""/v1/portgroups and /v1/nodes/{node}/portgroups (API 1.23+, node sub-resource 1.24+)."""
+"""/v1/portgroups and /v1/nodes/{node}/portgroups (API 1.23+, node sub-resource 1.24+).
+
+A ``node`` filter naming another project's node answers 404 exactly as a missing node (ports.visible_node).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,10 @@ from starlette.routing import Route
 from ironworks import errors
 from ironworks.api import microversion as mv
 from ironworks.api.common import Ctx, Reply, endpoint
-from ironworks.api.routes.ports import list_detail_flag, versioned_fields
+from ironworks.api.routes.ports import list_detail_flag, versioned_fields, visible_node
 from ironworks.api.schemas import portgroups as schema
 from ironworks.db.repos.portgroups import SORTABLE
 from ironworks.identifiers import normalize_mac
-from ironworks.inventory import nodes as node_inventory
 from ironworks.inventory import portgroups as inventory
 
 _LIST_PARAMS = ("limit", "marker", "sort_key", "sort_dir", "fields", "detail", "node", "address")
@@ -41,7 +43,7 @@ def _list(ctx: Ctx, detail: bool, parent_node: str | None = None) -> dict[str, A
     filters: dict[str, Any] = ctx.list_scope()  # non-admins: portgroups of their project's nodes, in the query
     node_ident = parent_node or ctx.q_str("node")
     if node_ident is not None:
-        filters["node_id"] = node_inventory.find(ctx.services, node_ident, ctx.version)["id"]
+        filters["node_id"] = visible_node(ctx, node_ident)["id"]
     if ctx.q_str("address") is not None:
         filters["address"] = normalize_mac(ctx.q_str("address"))
     records = ctx.services.portgroups.list(

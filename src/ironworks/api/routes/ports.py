@@ -1,4 +1,9 @@
-"""/v1/ports, /v1/nodes/{node}/ports, /v1/portgroups/{portgroup}/ports: list, show, create, update, delete."""
+"""/v1/ports, /v1/nodes/{node}/ports, /v1/portgroups/{portgroup}/ports: list, show, create, update, delete.
+
+A non-admin's lists are confined to its project's nodes in the query (``ctx.list_scope``); a ``node``,
+``node_uuid`` or ``portgroup`` filter naming another project's node or portgroup answers 404 exactly as one
+that does not exist (``visible_node``, ``visible_portgroup``), never an empty list that would tell them apart.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from ironworks import errors
 from ironworks.api import microversion as mv
 from ironworks.api.common import Ctx, Reply, endpoint, parse_bool
 from ironworks.api.schemas import ports as schema
+from ironworks.auth import policy
+from ironworks.db.repos.base import Record
 from ironworks.db.repos.ports import SORTABLE
 from ironworks.identifiers import is_uuid_like, normalize_mac, normalize_uuid
 from ironworks.inventory import nodes as node_inventory
@@ -28,6 +35,24 @@ _LIST_PARAMS = (
     "address",
     "portgroup",
 )
+
+
+def visible_node(ctx: Ctx, ident: str) -> Record:
+    """The node a filter names, if the caller may see it; else exactly the error of a missing node."""
+    node = node_inventory.find(ctx.services, ident, ctx.version)
+    if not policy.allowed(ctx.identity, "baremetal:node:get", node):
+        raise errors.NodeNotFound(node=ident)
+    return node
+
+
+def visible_portgroup(ctx: Ctx, ident: str) -> Record:
+    """The portgroup a filter names, if the caller may see its node; else exactly the error of a missing one."""
+    pg = pg_inventory.find(ctx.services, ident)
+    if not ctx.identity.is_admin and not policy.allowed(
+        ctx.identity, "baremetal:portgroup:get", ctx.services.nodes.get(pg["node_uuid"])
+    ):
+        raise errors.PortgroupNotFound(portgroup=ident)
+    return pg
 
 
 def versioned_fields(ctx: Ctx, table: dict[str, int], api_fields: tuple[str, ...]) -> list[str] | None:
@@ -74,9 +99,9 @@ def _list(ctx: Ctx, detail: bool, parent_node: str | None = None, parent_pg: str
         raise errors.Invalid("Filtering by both a node and a portgroup is not permitted.")
     filters: dict[str, Any] = ctx.list_scope()  # non-admins: ports of their project's nodes, in the query
     if node_ident is not None:
-        filters["node_id"] = node_inventory.find(ctx.services, node_ident, ctx.version)["id"]
+        filters["node_id"] = visible_node(ctx, node_ident)["id"]
     if pg_ident is not None:
-        filters["portgroup_id"] = pg_inventory.find(ctx.services, pg_ident)["id"]
+        filters["portgroup_id"] = visible_portgroup(ctx, pg_ident)["id"]
     if q("address") is not None:
         filters["address"] = normalize_mac(q("address"))
     records = ctx.services.ports.list(filters=filters, sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit)

@@ -4,13 +4,15 @@
 allocations only get nodes dedicated to it (owned or leased by it, or whose ``extra.pool`` is its pool; the
 pool defaults to the project id) and nobody else gets those nodes. ``GET`` shows the effective policy, also
 for projects isolated through the ``isolated_projects`` setting; ``DELETE`` removes a stored policy.
+``max_allocations`` (optional, >= 0; 0: unlimited) caps the nodes the project's members may hold through
+allocations and servers, overriding the ``max_allocations_per_project`` setting (null: the setting applies).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from starlette.routing import Route
 
 from ironworks import errors
@@ -29,6 +31,7 @@ class ProjectPolicyBody(BaseModel):
     isolated: StrictBool
     pool: Str255 | None = None
     description: StrictStr | None = None
+    max_allocations: Annotated[StrictInt, Field(ge=0, le=2**31 - 1)] | None = None
 
 
 def _render(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +76,13 @@ def put_project(ctx: Ctx) -> Any:
     if body.isolated:
         tenancy.check_pool_unique(ctx.services, project, body.pool or project)
     record, created = ctx.services.projects.put(
-        project, {"isolated": body.isolated, "pool": body.pool, "description": body.description}
+        project,
+        {
+            "isolated": body.isolated,
+            "pool": body.pool,
+            "description": body.description,
+            "max_allocations": body.max_allocations,
+        },
     )
     return Reply(201 if created else 200, _render(ctx, tenancy.show(ctx.services, record, project)))
 

@@ -1,7 +1,9 @@
 """/v1/nodes/{node}/vifs: attach, list and detach VIFs (Ironic API 1.28+; 404 before, as in Ironic).
 
 ``GET`` answers ``{"vifs": [{"id": …}, …]}`` as Ironic does, each entry also showing where the VIF was placed
-and its networks and addresses. ``POST`` answers 204; ``DELETE`` answers 204.
+and its networks and addresses. ``POST`` answers 204; ``DELETE`` answers 204. A caller that is not an admin
+attaches only its project's and shared networks (networking/vifs.py); auth/hook.py checked the node itself (a
+foreign node: 404).
 """
 
 from __future__ import annotations
@@ -50,14 +52,14 @@ def list_vifs(ctx: Ctx) -> Any:
 def attach_vif(ctx: Ctx) -> Any:
     _require(ctx)
     ctx.check_params(())
-    vifs.attach(ctx.services, ctx.path_params["node"], ctx.json_object())
+    vifs.attach(ctx.services, ctx.path_params["node"], ctx.json_object(), ctx.list_scope().get("project"))
     return Reply(204)
 
 
 def detach_vif(ctx: Ctx) -> Any:
     _require(ctx)
     ctx.check_params(())
-    vifs.detach(ctx.services, ctx.path_params["node"], ctx.path_params["vif"])
+    vifs.detach(ctx.services, ctx.path_params["node"], ctx.path_params["vif"], ctx.list_scope().get("project"))
     return Reply(204)
 
 

@@ -5,13 +5,16 @@ addressing (``cidr``, ``gateway``, ``dns_nameservers``, ``allocation_pool``, ``r
 ``roles`` it plays: ``provisioning``, ``cleaning``, ``rescue`` (the conductor's DHCP serves it and nodes are moved
 there for that work) and ``tenant`` (VIFs may attach to it). ``dhcp_interface`` names the conductor's interface
 for the network when it is not ``<trunk>.<vlan_id>``.
+
+Tenancy (Neutron's model): ``owner`` is the project the network belongs to (None: the operator's) and
+``shared`` makes it usable by every project. See networking/networks.py for who may set what.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from ironworks.api.common import iso
 
@@ -31,10 +34,12 @@ API_FIELDS: tuple[str, ...] = (
     "dhcp_interface",
     "mtu",
     "extra",
+    "owner",
+    "shared",
     "created_at",
     "updated_at",
 )
-DEFAULT_LIST_FIELDS = ("uuid", "name", "vlan_id", "cidr", "roles")
+DEFAULT_LIST_FIELDS = ("uuid", "name", "vlan_id", "cidr", "roles", "owner", "shared")
 PATCHABLE = frozenset(API_FIELDS) - {"uuid", "created_at", "updated_at"}
 INTERNAL = frozenset({"uuid", "created_at", "updated_at", "links", "id"})
 
@@ -69,6 +74,8 @@ class NetworkCreate(BaseModel):
     dhcp_interface: StrictStr | None = None
     mtu: StrictInt | None = None
     extra: dict[str, Any] | None = None
+    owner: Annotated[StrictStr, Field(min_length=1, max_length=255)] | None = None
+    shared: StrictBool | None = None
 
 
 def document(record: dict[str, Any]) -> dict[str, Any]:

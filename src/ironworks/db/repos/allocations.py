@@ -11,6 +11,10 @@ compare-and-set on the node row::
 
 so two allocations racing for one node never both get it, on SQLite and PostgreSQL alike: the loser's UPDATE
 matches no row and it moves on to its next candidate.
+
+A project's cap (``cap`` of ``claim``) is counted in the claim's transaction: the nodes the project's
+allocations hold, under a per-project advisory lock on PostgreSQL (SQLite writers are serialised), so that
+parallel requests of one project cannot together pass it.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from __future__ import annotations
 import builtins
 import random
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ironworks import errors
@@ -59,6 +64,17 @@ CANDIDATE_COLUMNS = (
     NODES.c.extra,
     NODES.c.instance_info,
 )
+
+
+#: the advisory-lock namespace of per-project allocation caps (PostgreSQL)
+_CAP_LOCK = 0x1A0C
+
+
+class CapReached(errors.Conflict):
+    template = (
+        "Project %(project)s already holds %(count)s node(s) through allocations and servers, its limit "
+        "(max_allocations_per_project or the project's max_allocations) is %(cap)s: release one first."
+    )
 
 
 class _NothingClaimed(Exception):
@@ -166,6 +182,24 @@ class AllocationRepo:
                 not_found=lambda m: errors.NotFound(f"Allocation {m} could not be found."),
             )
 
+    def _held(self, session: Session, project: str) -> int:
+        stmt = select(func.count()).where(ALLOCATIONS.c.owner == project, ALLOCATIONS.c.node_id.is_not(None))
+        return int(session.execute(stmt).scalar() or 0)
+
+    def held(self, project: str) -> int:
+        """How many nodes ``project``'s allocations hold (what its cap counts; failed allocations hold none)."""
+        with self.db.read() as session:
+            return self._held(session, project)
+
+    def _check_cap(self, session: Session, project: str, cap: int) -> None:
+        if not self.db.is_sqlite:
+            key = zlib.crc32(project.encode())
+            key = key - (1 << 32) if key >= 1 << 31 else key
+            session.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": _CAP_LOCK, "key": key})
+        count = self._held(session, project)
+        if count >= cap:
+            raise CapReached(project=project, count=count, cap=cap)
+
     def owner_of(self, allocation_id: int) -> str | None:
         with self.db.read() as session:
             owner = session.execute(select(ALLOCATIONS.c.owner).where(ALLOCATIONS.c.id == allocation_id)).scalar()
@@ -226,26 +260,48 @@ class AllocationRepo:
         session.execute(insert(ALLOCATIONS), values)
         return self._get(session, values["uuid"])
 
-    def _check_instance_free(self, session: Session, uuid: str, node_id: int | None = None) -> None:
-        other = session.execute(
-            select(NODES.c.uuid).where(NODES.c.instance_uuid == uuid, NODES.c.id != (node_id or -1))
-        ).scalar()
-        if other is not None:
-            raise errors.Conflict(f"Instance {uuid} is already associated with a node {other}.")
+    def _check_instance_free(
+        self, session: Session, uuid: str, node_id: int | None = None, project: str | None = None
+    ) -> None:
+        """409 when another node uses ``uuid`` as its instance_uuid; it is named only to a caller who may see it
+        (``project`` None: an admin)."""
+        other = (
+            session.execute(
+                select(NODES.c.uuid, NODES.c.owner, NODES.c.lessee).where(
+                    NODES.c.instance_uuid == uuid, NODES.c.id != (node_id or -1)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if other is None:
+            return
+        if project is not None and project not in (other["owner"], other["lessee"]):
+            raise errors.Conflict(f"Instance {uuid} is already associated with another node.")
+        raise errors.Conflict(f"Instance {uuid} is already associated with a node {other['uuid']}.")
 
     def claim(
-        self, values: dict[str, Any], candidates: Sequence[Record], *, check_instance: bool = True
+        self,
+        values: dict[str, Any],
+        candidates: Sequence[Record],
+        *,
+        check_instance: bool = True,
+        project: str | None = None,
+        cap: int = 0,
     ) -> Record | None:
         """Insert the allocation and hand it the first candidate still free, in one transaction; None (and
         nothing written) when every candidate was taken meanwhile. So an allocation is only ever stored
         ``active`` with its node, or ``error``: a crash can leave no allocation half done.
 
         ``check_instance=False`` skips looking for a node that already uses the allocation's uuid as its
-        instance_uuid: a freshly generated uuid cannot be in use."""
+        instance_uuid: a freshly generated uuid cannot be in use. ``project`` is a non-admin caller's project
+        (errors name only nodes it may see); with ``cap`` > 0 it may hold at most that many nodes (409)."""
         try:
             with _integrity(), self.db.write() as session:
+                if project is not None and cap > 0:
+                    self._check_cap(session, project, cap)
                 if check_instance:
-                    self._check_instance_free(session, values["uuid"])
+                    self._check_instance_free(session, values["uuid"], project=project)
                 now = utcnow()
                 record = dict(
                     values, state="allocating", created_at=now, updated_at=None, last_error=None, node_id=None
@@ -276,8 +332,11 @@ class AllocationRepo:
         except _NothingClaimed:
             return None
 
-    def backfill(self, values: dict[str, Any], node_ident: str, check: Callable[[Record], None]) -> Record:
-        """Record an allocation for a node that is already deployed (``check`` raises when it does not fit)."""
+    def backfill(
+        self, values: dict[str, Any], node_ident: str, check: Callable[[Record], None], project: str | None = None
+    ) -> Record:
+        """Record an allocation for a node that is already deployed (``check`` raises when it does not fit or
+        the caller may not see it: first, before anything about the node is told)."""
         node_clause = NODES.c.uuid == node_ident if is_uuid_like(node_ident) else NODES.c.name == node_ident
         with _integrity(), self.db.write() as session:
             stmt = select(NODES).where(node_clause)
@@ -291,7 +350,7 @@ class AllocationRepo:
                 session.execute(select(TRAITS.c.trait).where(TRAITS.c.node_id == node["id"])).scalars()
             )
             check(node)
-            self._check_instance_free(session, values["uuid"], node["id"])
+            self._check_instance_free(session, values["uuid"], node["id"], project)
             record = self._insert(session, dict(values, state="active", node_id=node["id"]))
             info = dict(node["instance_info"] or {}, traits=list(record["traits"] or []))
             session.execute(

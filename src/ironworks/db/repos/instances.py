@@ -2,6 +2,9 @@
 
 The instance row never holds a state of its own besides the delete intent (``delete_requested_at``): what a
 server is doing is read from its node every time (instances/lifecycle.py).
+
+Names are unique per project (``owner``), not across the deployment: a name is looked up within the caller's
+project; an admin's name lookup that matches servers of several projects is a 409 asking for the uuid.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ def _integrity() -> Any:
         "instances",
         [
             ("uuid", lambda: errors.Conflict("An instance with that UUID already exists.")),
-            ("name", lambda: errors.Conflict("An instance with that name already exists.")),
+            # SQLite names the columns "instances.owner, instances.name", PostgreSQL "(owner, name)="
+            ("owner, name", lambda: errors.Conflict("An instance with that name already exists in the project.")),
+            ("name", lambda: errors.Conflict("An instance with that name already exists in the project.")),
         ],
     )
 
@@ -39,20 +44,30 @@ class InstanceRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def _get(self, session: Session, ident: str) -> Record:
-        clause = INSTANCES.c.uuid == ident if is_uuid_like(ident) else INSTANCES.c.name == ident
-        row = session.execute(select(INSTANCES).where(clause)).mappings().first()
-        if row is None:
+    def _get(self, session: Session, ident: str, project: str | None = None) -> Record:
+        """By uuid, or by name within ``project`` (None: every project, an admin's view)."""
+        stmt = select(INSTANCES).where(INSTANCES.c.uuid == ident if is_uuid_like(ident) else INSTANCES.c.name == ident)
+        if project is not None:
+            stmt = stmt.where(INSTANCES.c.owner == project)
+        rows = [dict(r) for r in session.execute(stmt.limit(2)).mappings()]
+        if not rows:
             raise InstanceNotFound(instance=ident)
-        return dict(row)
+        if len(rows) > 1:
+            raise errors.Conflict(
+                f"Several projects have an instance named {ident}; name it by its uuid "
+                f"({', '.join(r['uuid'] for r in rows)}, ...)."
+            )
+        return rows[0]
 
-    def get(self, ident: str) -> Record:
+    def get(self, ident: str, project: str | None = None) -> Record:
         with self.db.read() as session:
-            return self._get(session, ident)
+            return self._get(session, ident, project)
 
-    def exists(self, name: str) -> bool:
+    def exists(self, name: str, owner: str | None) -> bool:
+        """Does ``owner``'s project (None: servers without an owner) already have a server named ``name``?"""
+        clause = INSTANCES.c.owner == owner if owner is not None else INSTANCES.c.owner.is_(None)
         with self.db.read() as session:
-            return session.execute(select(INSTANCES.c.id).where(INSTANCES.c.name == name)).first() is not None
+            return session.execute(select(INSTANCES.c.id).where(INSTANCES.c.name == name, clause)).first() is not None
 
     def list(
         self,

@@ -4,6 +4,10 @@
 pair makes handing out one address twice impossible even for racing writers. VIF writes go through
 ``NetLookup`` inside one write transaction (the node and the network rows locked on PostgreSQL; SQLite writers
 are serialised), so the checks, the NIC choice and the write cannot be separated by another writer.
+
+Tenancy: ``list(project=…)`` answers the networks a project may see (its own and the shared ones) in the query;
+``visible`` is the same rule for one record. A network a project may not see is answered exactly like one
+that does not exist (networking/networks.py, networking/vifs.py).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import builtins
 from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, or_, select, text, true, update
 from sqlalchemy.orm import Session
 
 from ironworks import errors
@@ -27,6 +31,15 @@ VIFS = cast(Table, Vif.__table__)
 VIF_NETWORKS = cast(Table, VifNetwork.__table__)
 
 SORTABLE = frozenset(c.name for c in NETWORKS.columns if c.type.__class__.__name__ != "JSON")
+
+
+#: the PostgreSQL advisory lock that serialises handing out tenant VLANs (SQLite writers are serialised anyway)
+_VLAN_LOCK = 0x1A0B_0C12
+
+
+def visible(network: Record, project: str | None) -> bool:
+    """May a caller confined to ``project`` (None: an admin, sees everything) see and use ``network``?"""
+    return project is None or bool(network.get("shared")) or network.get("owner") == project
 
 
 class NetworkNotFound(errors.NotFound):
@@ -85,6 +98,13 @@ class NetLookup:
             stmt = stmt.with_for_update()
         rows = self._rows(stmt)
         return rows[0] if rows else None
+
+    def segments(self) -> set[tuple[str | None, int]]:
+        """Every (physical_network, vlan_id) a network uses."""
+        rows = self.session.execute(
+            select(NETWORKS.c.physical_network, NETWORKS.c.vlan_id).where(NETWORKS.c.vlan_id.is_not(None))
+        )
+        return {(r[0], int(r[1])) for r in rows}
 
     def all_networks(self) -> list[Record]:
         return self._rows(select(NETWORKS).order_by(NETWORKS.c.id))
@@ -172,8 +192,12 @@ class NetworkRepo:
         sort_dir: str = "asc",
         marker: str | None = None,
         limit: int | None = None,
+        project: str | None = None,
     ) -> list[Record]:
+        """A page of networks; with ``project``, only those it may see (its own and shared ones)."""
         stmt = select(NETWORKS)
+        if project is not None:
+            stmt = stmt.where(or_(NETWORKS.c.shared == true(), NETWORKS.c.owner == project))
         with self.db.read() as session:
             return list_page(
                 session,
@@ -190,8 +214,14 @@ class NetworkRepo:
         with self.db.read() as session:
             return [dict(r) for r in session.execute(select(NETWORKS).order_by(NETWORKS.c.id)).mappings()]
 
-    def create(self, values: dict[str, Any]) -> Record:
+    def create(self, values: dict[str, Any], prepare: Callable[[NetLookup], dict[str, Any]] | None = None) -> Record:
+        """Insert a network; ``prepare`` (handing out a tenant VLAN) adds to ``values`` in the same transaction,
+        serialised against other creators so that two never get the same VLAN."""
         with _integrity(), self.db.write() as session:
+            if prepare is not None:
+                if not self.db.is_sqlite:
+                    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _VLAN_LOCK})
+                values = {**values, **prepare(NetLookup(session, self.db.is_sqlite))}
             session.execute(insert(NETWORKS).values(**values, created_at=utcnow()))
             return self._get(session, values["uuid"])
 
@@ -206,9 +236,11 @@ class NetworkRepo:
             )
             return self._get(session, record["uuid"])
 
-    def delete(self, ident: str) -> Record:
+    def delete(self, ident: str, check: Callable[[Record], None] | None = None) -> Record:
         with self.db.write() as session:
             record = self._get(session, ident)
+            if check is not None:
+                check(record)
             users = session.execute(select(func.count()).where(VIF_NETWORKS.c.network_id == record["id"])).scalar()
             if users:
                 raise NetworkInUse(network=record["name"], reason=f"{users} VIF(s) are attached to it")

@@ -45,6 +45,14 @@ class ProjectRepo:
             rows = session.execute(select(PROJECTS.c.project_id, PROJECTS.c.isolated, PROJECTS.c.pool))
             return [(r[0], bool(r[1]), r[2]) for r in rows]
 
+    def max_allocations(self, project_id: str) -> int | None:
+        """The project's own allocation cap (None: the setting applies)."""
+        with self.db.read() as session:
+            value = session.execute(
+                select(PROJECTS.c.max_allocations).where(PROJECTS.c.project_id == project_id)
+            ).scalar()
+            return int(value) if value is not None else None
+
     def put(self, project_id: str, values: dict[str, Any]) -> tuple[Record, bool]:
         """Create or replace the policy of a project; returns it and whether it was created."""
         with self.db.write() as session:
