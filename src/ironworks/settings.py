@@ -22,8 +22,23 @@ class Settings:
     # API
     host: str = "127.0.0.1"
     port: int = 6385
-    #: public URL used in links; empty means derived from the request
+    #: public URL used in links; empty: the address the client connected to (never the ``Host:`` header)
     public_url: str = ""
+    #: largest request body (bytes), checked before the body is read, chunked bodies too (413 beyond it).
+    #: 96 MiB: a config drive is at most 64 MiB (ironic-python-agent's limit), gzipped and base64-encoded
+    #: that is at most ~85.4 MiB, plus its JSON around it (docs/security.md)
+    max_request_body_bytes: int = 96 * 1024 * 1024
+    #: largest request line + headers (bytes); beyond it the connection is answered 431 and closed
+    max_request_header_bytes: int = 64 * 1024
+    #: seconds a client has, from connecting (or from its previous answer), to send a whole request head
+    client_header_timeout: float = 15.0
+    #: seconds a request body may pause between bytes before the connection is closed
+    client_idle_timeout: float = 60.0
+    #: seconds an idle keep-alive connection stays open between requests
+    client_keepalive_timeout: float = 5.0
+    #: open client connections at most; past it, the oldest connection still waiting for a request head is
+    #: closed to make room (a new one is refused with 503 when every connection is busy with a request)
+    max_connections: int = 1000
     # storage
     state_dir: str = DEFAULT_STATE_DIR
     #: empty means sqlite file ``<state_dir>/ironworks.sqlite``

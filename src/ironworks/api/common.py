@@ -37,6 +37,12 @@ _FALSE = {"0", "f", "false", "off", "n", "no"}
 
 #: Ironic's default and maximum page size
 MAX_LIMIT = 1000
+#: deepest nesting of arrays and objects a JSON body may have. Real bodies (a config drive's network_data
+#: inside a JSON patch, RAID configs, deploy steps) stay under 10; the database's JSON serialisers fail
+#: somewhere between 255 and 1024 levels, and a stored body may be wrapped a few levels deeper.
+MAX_JSON_DEPTH = 64
+#: integers in the query string beyond a signed 64-bit one can match no column and are refused
+_INT64 = 2**63
 
 
 @dataclasses.dataclass
@@ -68,9 +74,11 @@ class Ctx:
         if not self.raw_body.strip():
             raise errors.Invalid("The request body is empty; a JSON document is required.")
         try:
-            return orjson.loads(self.raw_body)
+            body = orjson.loads(self.raw_body)
         except orjson.JSONDecodeError as exc:
             raise errors.Invalid(f"The request body is not valid JSON: {exc}") from exc
+        check_json(body)
+        return body
 
     def json_object(self) -> dict[str, Any]:
         body = self.json()
@@ -103,9 +111,12 @@ class Ctx:
         if raw is None:
             return None
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
-            raise errors.Invalid(f"Invalid value for {name}: {raw!r} is not an integer.") from None
+            raise errors.Invalid(f"Invalid value for {name}: {raw[:40]!r} is not an integer.") from None
+        if not -_INT64 <= value < _INT64:
+            raise errors.Invalid(f"Invalid value for {name}: {raw[:40]!r} is out of range.")
+        return value
 
     def q_fields(self, valid: Iterable[str]) -> list[str] | None:
         raw = self.query.get("fields")
@@ -160,6 +171,29 @@ class Ctx:
             args["marker"] = records[-1]["uuid"]
             body["next"] = f"{self.base_url}/v1/{path}?{urlencode(args)}"
         return body
+
+
+def check_json(body: Any) -> None:
+    """Refuse a parsed JSON body nested deeper than MAX_JSON_DEPTH or with a NUL in any string or key.
+
+    Iterative, so a deep body cannot exhaust the stack here either. PostgreSQL refuses NUL in text and jsonb.
+    """
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise errors.Invalid("The request body contains a NUL character (\\u0000) in a string.")
+            continue
+        if not isinstance(item, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise errors.Invalid(f"The request body is nested deeper than {MAX_JSON_DEPTH} levels.")
+        if isinstance(item, dict):
+            stack.extend((key, depth) for key in item)
+            stack.extend((value, depth + 1) for value in item.values())
+        else:
+            stack.extend((value, depth + 1) for value in item)
 
 
 def parse_bool(name: str, raw: Any) -> bool:
@@ -222,8 +256,7 @@ def endpoint(handler: Handler, *, versioned: bool = True) -> Callable[[Request],
         if versioned:
             headers.update(version_headers(minor))
         raw = await request.body()
-        settings_url = services.settings.public_url.rstrip("/")
-        base_url = settings_url or str(request.base_url).rstrip("/")
+        base_url = services.settings.public_url.rstrip("/") or _connected_url(request, services)
         ctx = Ctx(request, services, minor, request_id, base_url, raw, dict(request.path_params),
                   request.scope.get(auth_hook.IDENTITY_KEY, ANONYMOUS))
         try:
@@ -241,6 +274,21 @@ def endpoint(handler: Handler, *, versioned: bool = True) -> Callable[[Request],
         return json_response(200, result, headers)
 
     return asgi_endpoint
+
+
+def _connected_url(request: Request, services: Services) -> str:
+    """The base of absolute links when ``public_url`` is unset: the address this connection reached.
+
+    Never the ``Host:`` header, which the client chooses: a forged one would put the client's links (``next``,
+    ``Location``, ``self``) on any host it likes, for every other reader of a cached or logged answer.
+    """
+    server = request.scope.get("server")
+    host, port = server if server else (services.settings.host, services.settings.port)
+    if ":" in str(host):
+        host = f"[{host}]"
+    scheme = request.scope.get("scheme", "http")
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" if port in (None, default) else f"{scheme}://{host}:{port}"
 
 
 def _call(handler: Handler, ctx: Ctx) -> Any:

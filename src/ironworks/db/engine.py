@@ -17,6 +17,8 @@ import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from ironworks.db import limits
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -68,6 +70,7 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        limits.install(engine)  # values the columns cannot hold are a 400 before they reach the database
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._reader = sessionmaker(bind=engine, expire_on_commit=False)
         writer_bind = engine.execution_options(sqlite_immediate=True) if self.is_sqlite else engine

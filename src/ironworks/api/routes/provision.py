@@ -7,7 +7,7 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks import errors
-from ironworks.api.common import Ctx, Reply, endpoint
+from ironworks.api.common import MAX_LIMIT, Ctx, Reply, endpoint
 from ironworks.api.schemas.nodes import _iso
 from ironworks.conductor import intake
 from ironworks.db.repos.base import Record
@@ -103,6 +103,7 @@ def list_history(ctx: Ctx) -> Any:
     limit = ctx.q_int("limit")
     if limit is not None and limit <= 0:
         raise errors.Invalid("Limit must be positive")
+    limit = min(limit or MAX_LIMIT, MAX_LIMIT)  # Ironic's page size bounds history too
     items = HistoryRepo(ctx.services.db).list(node["id"], marker=ctx.q_str("marker"), limit=limit)
     body: dict[str, Any] = {"history": [_history_item(ctx, node, i, detail) for i in items]}
     if limit is not None and len(items) == limit:
