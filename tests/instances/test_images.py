@@ -17,8 +17,9 @@ def test_create_show_list_delete(api):
     assert image["links"][0]["href"].endswith(f"/v1/images/{image['uuid']}")
     assert ok(api.get("/v1/images/debian-12"), 200) == image
     assert ok(api.get(f"/v1/images/{image['uuid']}"), 200) == image
-    tiny = ok(api.post("/v1/images", json={"name": "tiny", "url": "file:///srv/tiny.raw", "checksum": "D" * 32}))
-    assert tiny["checksum"] == "d" * 32 and tiny["disk_format"] == "raw"
+    tiny = ok(api.post("/v1/images", json={"name": "tiny", "url": "https://images.example/tiny.raw",
+                                           "os_hash_algo": "SHA512", "os_hash_value": "D" * 128}))
+    assert tiny["os_hash_algo"] == "sha512" and tiny["os_hash_value"] == "d" * 128 and tiny["disk_format"] == "raw"
     listed = ok(api.get("/v1/images"), 200)["images"]
     assert [i["name"] for i in listed] == ["debian-12", "tiny"]
     page = ok(api.get("/v1/images", params={"limit": 1, "fields": "name,url"}), 200)
@@ -40,6 +41,12 @@ def test_create_show_list_delete(api):
         ({**DEBIAN, "disk_format": "iso"}, 400, "disk_format"),
         ({**DEBIAN, "size": 3}, 400, "'size' was unexpected"),
         ({"url": DEBIAN["url"], "checksum": "e" * 32}, 400, "'name' is a required property"),
+        # what the deploy agent would refuse minutes into a deploy is refused here (images/sources.py)
+        ({**DEBIAN, "url": "file:///srv/tiny.raw"}, 400, "file:// URLs are not supported"),
+        ({**DEBIAN, "url": "file:///var/lib/ironworks/ironworks.sqlite"}, 400, "over http(s) only"),
+        ({**DEBIAN, "os_hash_algo": None, "os_hash_value": None, "checksum": "e" * 32}, 400, "MD5 image checksums"),
+        ({**DEBIAN, "os_hash_algo": "md5", "os_hash_value": "e" * 32}, 400, "MD5 image checksums are disabled"),
+        ({**DEBIAN, "os_hash_algo": "sha1", "os_hash_value": "e" * 40}, 400, "not supported by the deploy agent"),
     ],
 )
 def test_refusals(api, body, status, words):
@@ -59,3 +66,50 @@ def test_duplicate_name_and_instances_keep_their_source(api):
     assert api.delete("/v1/images/debian-12").status_code == 204
     shown = wait_instance(api, made["uuid"], ("active",))
     assert shown["image"]["name"] == "debian-12" and shown["image"]["url"] == DEBIAN["url"]
+
+
+@pytest.mark.parametrize(
+    ("image", "words"),
+    [
+        ({"url": "file:///srv/x.raw", "os_hash_algo": "sha256", "os_hash_value": SHA256}, "file:// URLs"),
+        ({"url": "http://127.0.0.1:9/x.raw", "checksum": "c" * 32}, "MD5 image checksums are disabled"),
+    ],
+)
+def test_instances_refuse_sources_the_agent_cannot_take(api, image, words):
+    world(api)
+    node = server_node(api, "gold-1", "52:54:00:00:01:01")
+    r = api.post("/v1/instances", json={"name": "w", "flavor": "small", "image": {**image, "disk_format": "raw"}})
+    assert r.status_code == 400 and words in fault(r)["faultstring"], r.text
+    assert ok(api.get("/v1/instances"), 200)["instances"] == []
+    shown = ok(api.get(f"/v1/nodes/{node['uuid']}"), 200)
+    assert shown["instance_uuid"] is None and shown["provision_state"] == "available"
+
+
+@pytest.mark.parametrize(
+    ("info", "words"),
+    [
+        ({"image_source": "file:///var/lib/ironworks/ironworks.sqlite", "image_os_hash_algo": "sha256",
+          "image_os_hash_value": SHA256}, "file:// URLs are not supported"),
+        ({"image_source": "http://127.0.0.1:9/x.raw", "image_checksum": "c" * 32}, "MD5 image checksums"),
+        ({"image_source": "http://127.0.0.1:9/x.raw", "image_checksum": "md5:" + "c" * 32}, "MD5 image checksums"),
+        ({"image_source": "http://127.0.0.1:9/x.raw", "image_os_hash_algo": "md5", "image_os_hash_value": "c" * 32},
+         "MD5 image checksums"),
+        ({"image_source": "http://127.0.0.1:9/x.raw", "image_checksum": "http://127.0.0.1:9/x.raw.sha256"},
+         "checksum URL is not supported"),
+    ],
+)
+def test_deploy_request_refuses_what_the_agent_would(api, info, words):
+    """A direct deploy whose instance_info the agent would refuse answers 400 at the request, not a deploy failed
+    minutes later; the node stays available, unlocked, with no last_error."""
+    node = server_node(api, "gold-1", "52:54:00:00:01:01")  # cleaned by the fake deploy, then direct
+    patch = [{"op": "replace", "path": "/deploy_interface", "value": "direct"},
+             {"op": "add", "path": "/driver_info/deploy_kernel", "value": "http://127.0.0.1:9/k"},
+             {"op": "add", "path": "/driver_info/deploy_ramdisk", "value": "http://127.0.0.1:9/r"}]
+    patch += [{"op": "add", "path": f"/instance_info/{k}", "value": v} for k, v in info.items()]
+    assert api.patch(f"/v1/nodes/{node['uuid']}", json=patch).status_code == 200
+    r = api.put(f"/v1/nodes/{node['uuid']}/states/provision", json={"target": "active"})
+    assert r.status_code == 400, r.text
+    assert words in fault(r)["faultstring"]
+    shown = ok(api.get(f"/v1/nodes/{node['uuid']}"), 200)
+    assert (shown["provision_state"], shown["target_provision_state"]) == ("available", None)
+    assert shown["reservation"] is None and shown["last_error"] is None

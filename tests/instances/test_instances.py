@@ -99,7 +99,8 @@ def test_create_deploys_and_delete_releases(api, service, tmp_path, caplog):
 def test_inline_image_resource_class_and_fixed_ip(api):
     world(api)
     server_node(api, "gold-1", "52:54:00:00:01:01", traits=("CUSTOM_FAST",))
-    image = {"url": "https://127.0.0.1:9/x.raw", "checksum": "b" * 32, "disk_format": "raw"}
+    image = {"url": "https://127.0.0.1:9/x.raw", "os_hash_algo": "sha512", "os_hash_value": "b" * 128,
+             "disk_format": "raw"}
     r = api.post(
         "/v1/instances",
         json={
@@ -114,7 +115,7 @@ def test_inline_image_resource_class_and_fixed_ip(api):
     done = wait_instance(api, body["uuid"], ("active",))
     assert done["networks"][0]["ip_address"] == "10.100.0.99" and done["traits"] == ["CUSTOM_FAST"]
     info = api.get(f"/v1/nodes/{body['node_uuid']}").json()["instance_info"]
-    assert info["image_checksum"] == "b" * 32 and "image_os_hash_algo" not in info
+    assert info["image_os_hash_value"] == "b" * 128 and "image_checksum" not in info
     assert info["image_disk_format"] == "raw"
 
 

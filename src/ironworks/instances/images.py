@@ -1,10 +1,11 @@
 """The image catalogue, and turning an instance's ``image`` (a catalogue name or an inline source) into the
 ``instance_info`` fields a deploy needs.
 
-An image is whole-disk (partition images are not supported), ``raw`` or ``qcow2``, at an ``http(s)://`` or
-``file://`` URL, checked by ``checksum`` (an MD5 hex digest, as Ironic's legacy field) or by
-``os_hash_algo`` + ``os_hash_value`` (md5, sha1, sha256, sha512, as Glance). Everything is checked before
-anything is written; a name that is a UUID is refused so lookups by name or uuid never clash.
+An image is whole-disk (partition images are not supported), ``raw`` or ``qcow2``, at an ``http(s)://`` URL,
+checked by ``os_hash_algo`` + ``os_hash_value`` (sha256 or sha512: what the deploy agent verifies). ``file://``
+URLs and MD5 (the legacy ``checksum`` field, ``os_hash_algo`` md5) are refused with 400 (images/sources.py).
+Everything is checked before anything is written; a name that is a UUID is refused so lookups by name or uuid
+never clash.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ironworks.api.schemas.validation import parse_model
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.images import ImageNotFound, ImageRepo
 from ironworks.identifiers import is_valid_logical_name, new_uuid, normalize_uuid
+from ironworks.images import sources
 
 if TYPE_CHECKING:
     from ironworks.bootstrap import Services
@@ -68,8 +70,7 @@ def _bad(message: str) -> errors.InvalidParameterValue:
 
 def check_source(source: schema.ImageSource, name: str | None = None) -> ImageSpec:
     """The ImageSpec of a parsed source, or 400 saying what is wrong."""
-    if not source.url.startswith(_SCHEMES):
-        raise _bad(f"Image URL {source.url!r} must start with http://, https:// or file://.")
+    sources.check_url(source.url)  # http(s) only: what the agent downloads
     disk_format = source.disk_format or "raw"
     if disk_format not in DISK_FORMATS:
         raise _bad(f"Image disk_format {disk_format!r} is not one of {', '.join(DISK_FORMATS)}.")
@@ -93,6 +94,10 @@ def check_source(source: schema.ImageSource, name: str | None = None) -> ImageSp
             raise _bad(f"os_hash_value is not a {algo} hex digest.")
     if checksum is not None and (len(checksum) != HASH_LENGTHS["md5"] or not _HEX.match(checksum)):
         raise _bad("checksum must be an MD5 hex digest; use os_hash_algo and os_hash_value for others.")
+    if checksum is not None:
+        raise _bad(sources.MD5_DISABLED)
+    if algo is not None and value is not None:
+        sources.check_hash(algo, value)  # sha256 / sha512 only
     return ImageSpec(
         url=source.url,
         disk_format=disk_format,
@@ -111,7 +116,9 @@ def resolve(svc: Services, image: Any) -> ImageSpec:
             record = ImageRepo(svc.db).get(image)
         except ImageNotFound as exc:
             raise _bad(exc.message) from None
-        return spec_of(record)
+        spec = spec_of(record)
+        sources.check_image(spec.url, spec.checksum, spec.os_hash_algo, spec.os_hash_value)  # older entries
+        return spec
     if isinstance(image, dict):
         return check_source(parse_model(schema.ImageSource, image))
     raise errors.Invalid("'image' must be an image name, or an object with url, checksum and disk_format.")

@@ -22,6 +22,7 @@ from ironworks.drivers import base
 from ironworks.drivers.agent import fasttrack, trust
 from ironworks.drivers.agent.channel import AgentChannel
 from ironworks.drivers.base import WAIT, TaskView, clean_step, deploy_step
+from ironworks.images import sources
 
 
 def _record_power(task: TaskView, state: str) -> None:
@@ -69,6 +70,7 @@ def image_command(instance_info: dict[str, Any]) -> dict[str, Any]:
         raise errors.MissingParameterValue(
             "instance_info.image_checksum (or image_os_hash_algo + image_os_hash_value) is required to deploy."
         )
+    sources.check_instance_info(instance_info)  # what the agent would refuse (file://, md5) is a 400 now
     params: dict[str, Any] = {"url": url, "checksum": checksum}
     if instance_info.get("image_disk_format") in ("raw", "qcow2"):
         params["disk_format"] = instance_info["image_disk_format"]
