@@ -7,7 +7,9 @@ Bodies and query strings are never recorded, so no password, token or BMC creden
 A record is written before its answer is sent. Writes are group-committed: a request that finds another
 one writing waits, and the next writer inserts every record queued meanwhile in one transaction, so 1,000
 concurrent requests cost a few transactions instead of 1,000 (with SQLite every write transaction is
-serialised, and the per-request transaction used to cost more than the allocation it recorded).
+serialised, and the per-request transaction used to cost more than the allocation it recorded). A batch the
+database refuses is written again row by row, so a row it cannot take (a NUL character on PostgreSQL, a value
+longer than its column) is written made storable, and never takes other requests' records down with it.
 The ramdisk agent's own calls (heartbeats, command results) are not user requests and are not recorded.
 """
 
@@ -100,13 +102,55 @@ class AuditRecorder:
                 batch, self._queue, self._writing = self._queue, [], True
                 self._cond.release()
                 try:
-                    self.repo.add_many([pending.values for pending in batch])
-                except Exception:  # noqa: BLE001 - a failed audit write is logged; the answer is already decided
-                    LOG.exception("Could not write %d audit record(s), the first %s %s", len(batch),
-                                  batch[0].values["method"], batch[0].values["path"])
+                    self._write([pending.values for pending in batch])
                 finally:
                     self._cond.acquire()
                     self._writing = False
                     for pending in batch:
                         pending.written = True
                     self._cond.notify_all()
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        """Write ``rows`` in one transaction; if that fails, each on its own, so one row the database refuses
+        (a NUL character, an over-long value…) costs no other request its record."""
+        try:
+            self.repo.add_many(rows)
+            return
+        except Exception as exc:  # noqa: BLE001 - retried row by row below
+            if len(rows) > 1:
+                LOG.warning("An audit batch of %d records failed (%s); writing them one by one", len(rows), _why(exc))
+        for row in rows:
+            self._write_one(row)
+
+    def _write_one(self, row: dict[str, Any]) -> None:
+        """One record as it is; else made storable (``AuditRepo.storable``); else its bare facts. Logged if
+        even that fails (the database is down): the answer is already decided and is sent anyway."""
+        storable = self.repo.storable(row)
+        bare = {**storable, "path": "(unrecordable path)", "user": None, "project": None, "node_uuid": None}
+        for attempt, values in enumerate((row, storable, bare)):
+            try:
+                self.repo.add_many([values])
+            except Exception as exc:  # noqa: BLE001 - the next, plainer form is tried
+                error = _why(exc)
+                continue
+            if attempt:
+                LOG.warning(
+                    "Audit record of %s request %s written %s after: %s",
+                    row.get("method"),
+                    row.get("request_id") or "-",
+                    "made storable" if attempt == 1 else "without its path",
+                    error,
+                )
+            return
+        LOG.error(
+            "Could not write the audit record of %s %s (request %s): %s",
+            storable.get("method"),
+            storable.get("path"),
+            storable.get("request_id") or "-",
+            error,
+        )
+
+
+def _why(exc: Exception) -> str:
+    """A short reason for a log line (a database error's text quotes the whole statement and its parameters)."""
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"

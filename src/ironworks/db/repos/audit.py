@@ -25,11 +25,23 @@ class AuditRepo:
         self.add_many([values])
 
     def add_many(self, rows: list[dict[str, Any]]) -> None:
-        """Insert ``rows`` in one transaction (one INSERT with many parameter sets)."""
+        """Insert ``rows`` in one transaction (one INSERT with many parameter sets): all or none."""
         for row in rows:
             row.setdefault("created_at", utcnow())
         with self.db.write() as session:
             session.execute(insert(AUDIT), rows)
+
+    @staticmethod
+    def storable(row: dict[str, Any]) -> dict[str, Any]:
+        """``row`` with what a database may refuse made harmless: NUL characters (PostgreSQL's text takes none)
+        and lone surrogates written as escapes, strings cut to their column's length."""
+        out = dict(row)
+        for key, value in row.items():
+            if isinstance(value, str):
+                value = value.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
+                length = getattr(AUDIT.c[key].type, "length", None) if key in AUDIT.c else None
+                out[key] = value[:length] if length else value
+        return out
 
     def list(
         self,
