@@ -10,8 +10,10 @@ TOKEN_HEADER = "X-Ironworks-Agent-Token"
 
 
 class PlayedAgent:
-    def __init__(self, base_url: str, mac: str) -> None:
+    def __init__(self, base_url: str, mac: str, boot_secret: str | None = None) -> None:
         self.mac = mac
+        #: the boot's secret from the node's iPXE script (as Ironworks' agent reads it from /proc/cmdline)
+        self.boot_secret = boot_secret
         self.http = httpx.Client(base_url=base_url, timeout=30,
                                  headers={"X-OpenStack-Ironic-API-Version": "1.62",
                                           "User-Agent": "ironworks-agent/test"})
@@ -25,7 +27,8 @@ class PlayedAgent:
         return {TOKEN_HEADER: self.token} if self.token else {}
 
     def lookup(self) -> httpx.Response:
-        r = self.http.get("/v1/lookup", params={"addresses": self.mac})
+        headers = {"X-Ironworks-Boot-Secret": self.boot_secret} if self.boot_secret else {}
+        r = self.http.get("/v1/lookup", params={"addresses": self.mac}, headers=headers)
         if r.status_code == 200:
             self.node = r.json()["node"]["uuid"]
             token = r.json()["config"]["agent_token"]

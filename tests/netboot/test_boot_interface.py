@@ -101,7 +101,13 @@ def test_provide_netboots_the_ramdisk_then_a_timeout_removes_the_entries(
         assert lease["boot_file"] == f"{netboot.files.base_url}/boot.ipxe"
         assert dhcp(lab_net, unknown, tmp_path) is None
 
-        script = _fetch(lab_net, f"{netboot.files.nodes_url}/{mac_hexhyp(MAC)}.ipxe").decode()
+        # the node's script (it carries the boot secret) only for the address DHCP leased to its MAC
+        from tests.netboot.test_agent_trust import fetch_as
+
+        status, raw = fetch_as(lab_net, known, lease["ip"], f"{netboot.files.nodes_url}/{mac_hexhyp(MAC)}.ipxe")
+        assert status == 200
+        script = raw.decode()
+        assert "ironworks.boot_secret=" in script
         assert f"node {node}" in script and f"ironworks.api_url={AGENT_API}" in script
         assert f"BOOTIF={MAC}" in script and "ironworks.lookup_timeout=5" in script
         assert "IRONWORKS-BOOT-ERROR" in script and "sleep ${iwdelay}" in script  # retry with back-off

@@ -14,8 +14,8 @@ and the script must be gone, so a later PXE boot of that server does not boot th
 
 from __future__ import annotations
 
+import re
 import shutil
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,8 @@ from ironworks.netboot.dnsmasq import mac_hexhyp
 from tests.agent_service.client import PlayedAgent
 from tests.conductor.helpers import move, provision, settle
 from tests.fixtures.servers import ServiceUnderTest
-from tests.netboot.test_boot_interface import _fetch, netboot_service  # noqa: F401 - the fixture
+from tests.netboot.test_agent_trust import fetch_as
+from tests.netboot.test_boot_interface import netboot_service  # noqa: F401 - the fixture
 from tests.netboot.test_dhcp import dhcp
 
 pytestmark = pytest.mark.skipif(shutil.which("busybox") is None, reason="busybox (udhcpc) is not installed")
@@ -73,12 +74,15 @@ def test_inspection_removes_the_ramdisk_entries_unless_fast_track(
     script_url = f"{netboot.files.nodes_url}/{mac_hexhyp(MAC)}.ipxe"
     with BMCLab(count=1) as bmcs, netboot_service.client() as api:
         node = _node(api, bmcs, tmp_path, fast_track)
-        agent = PlayedAgent(netboot_service.url, MAC)
+        assert provision(api, node, "inspect").status_code == 202
+        assert settle(api, node)["provision_state"] == "inspect wait"
+        lease = dhcp(lab_net, client, tmp_path, IPXE_CLASS)
+        assert lease is not None  # the ramdisk netboots
+        status, script = fetch_as(lab_net, client, lease["ip"], script_url)
+        assert status == 200 and f"node {node}".encode() in script
+        # the played agent runs on the host's loopback, not the lease: it shows the boot's secret instead
+        agent = PlayedAgent(netboot_service.url, MAC, boot_secret=_secret(script))
         try:
-            assert provision(api, node, "inspect").status_code == 202
-            assert settle(api, node)["provision_state"] == "inspect wait"
-            assert dhcp(lab_net, client, tmp_path, IPXE_CLASS) is not None  # the ramdisk netboots
-            assert f"node {node}" in _fetch(lab_net, script_url).decode()
             body = _finish_inspection(api, agent, node)
         finally:
             agent.close()
@@ -86,12 +90,18 @@ def test_inspection_removes_the_ramdisk_entries_unless_fast_track(
         if fast_track:  # the agent stays up for what comes next: its boot entries too
             assert body["power_state"] == "power on"
             assert dhcp(lab_net, client, tmp_path, IPXE_CLASS) is not None
-            assert f"node {node}" in _fetch(lab_net, script_url).decode()
+            status, script = fetch_as(lab_net, client, lease["ip"], script_url)
+            assert status == 200 and f"node {node}".encode() in script
         else:
             assert body["power_state"] == "power off"
             assert dhcp(lab_net, client, tmp_path, IPXE_CLASS) is None  # dnsmasq ignores the MAC again
-            with pytest.raises(subprocess.CalledProcessError):  # the script is gone (404 inside the namespace)
-                _fetch(lab_net, script_url)
+            assert fetch_as(lab_net, client, lease["ip"], script_url)[0] == 404  # the script is gone
+
+
+def _secret(script: bytes) -> str:
+    match = re.search(rb"ironworks\.boot_secret=([A-Za-z0-9_-]+)", script)
+    assert match is not None, script
+    return match.group(1).decode()
 
 
 def _finish_inspection(api: httpx.Client, agent: PlayedAgent, node: str) -> dict[str, Any]:
@@ -128,11 +138,12 @@ def test_abort_removes_the_ramdisk_entries(
         node = _node(api, bmcs, tmp_path, fast_track=False)
         assert provision(api, node, verb).status_code == 202
         assert settle(api, node)["provision_state"] == waiting
-        assert dhcp(lab_net, client, tmp_path, IPXE_CLASS) is not None
-        assert f"node {node}" in _fetch(lab_net, script_url).decode()
+        lease = dhcp(lab_net, client, tmp_path, IPXE_CLASS)
+        assert lease is not None
+        status, script = fetch_as(lab_net, client, lease["ip"], script_url)
+        assert status == 200 and f"node {node}".encode() in script
         assert provision(api, node, "abort").status_code == 202
         body = settle(api, node)
         assert body["provision_state"] == failed, body
         assert dhcp(lab_net, client, tmp_path, IPXE_CLASS) is None
-        with pytest.raises(subprocess.CalledProcessError):
-            _fetch(lab_net, script_url)
+        assert fetch_as(lab_net, client, lease["ip"], script_url)[0] == 404  # the script is gone

@@ -63,7 +63,7 @@ AGENT_STATES = (
 #: states in which a node waits for its agent: the only ones (besides fast track's) where a token is issued
 WAIT_STATES = (states.DEPLOYWAIT, states.CLEANWAIT, states.INSPECTWAIT, states.RESCUEWAIT)
 #: driver_internal_info keys never shown to the agent
-_PRIVATE_KEYS = {TOKEN_HASH, trust.BOOT_SECRET_HASH, trust.AGENT_ADDRESS}
+_PRIVATE_KEYS = {TOKEN_HASH, trust.BOOT_SECRET_HASH, trust.USED_SECRET_HASH, trust.AGENT_ADDRESS}
 #: a heartbeat carrying its token only in the body (Ironic's agent) may not be larger than this
 HEARTBEAT_MAX_BYTES = 64 * 1024
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")

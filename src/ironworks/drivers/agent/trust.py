@@ -3,16 +3,16 @@
 * **Per ramdisk boot.** ``new_boot`` (called when a node is prepared for a ramdisk boot) mints a per-boot secret,
   stores only its SHA-256 and marks the boot *prepared*; the boot interface puts the secret on the ramdisk's
   kernel command line (``ironworks.boot_secret=``) in the node's own iPXE script. The first accepted lookup marks
-  the boot *claimed* and drops the secret; no other token is issued until the next ``new_boot``.
+  the boot *claimed* and uses the secret up (its hash kept as *used*: showing it again is a replay, which fails
+  the operation like any second claim); no other token is issued until the next ``new_boot``.
 * **Who may look up.** The claimant's address must be one that Ironworks' dnsmasq leased to one of the node's
   port MACs (``netboot/leases.py``), or the claimant must present the boot's secret (header
   ``X-Ironworks-Boot-Secret``). The stock ironic-python-agent passes by the first rule, Ironworks' agent by both.
 * **Token bound to the address.** The token is issued together with the claimant's address; every later call
   (heartbeat, command poll, result) must come from that address too.
-* **The real address through a relay.** A request from a trusted relay (its peer address in
-  ``agent_relay_addresses`` *and* the header ``X-Ironworks-Relay`` carrying the key from
-  ``agent_relay_key_file``) is taken to come from its ``X-Forwarded-For`` address. ``X-Forwarded-For`` from
-  anyone else is ignored; a wrong relay key is refused.
+* **The real address through a relay.** A request from the trusted relay (the header ``X-Ironworks-Relay``
+  carrying the key from ``agent_relay_key_file``, from a peer in ``agent_relay_addresses``) is taken to come
+  from its ``X-Forwarded-For`` address. A forwarded address without that key, or a wrong key, is refused (403).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 #: driver_internal_info keys
 BOOT_SECRET_HASH = "agent_boot_secret_hash"
+#: the used secret's hash: presenting it again is a replay, a second claim of the boot
+USED_SECRET_HASH = "agent_boot_secret_used_hash"
 BOOT_STATE = "agent_boot"  # "prepared" → "claimed"
 PREPARED, CLAIMED = "prepared", "claimed"
 AGENT_ADDRESS = "agent_address"
@@ -54,7 +56,9 @@ class RelayRefused(errors.IronworksError):
 def new_boot(task: TaskView) -> str:
     """A new ramdisk boot: a fresh secret (its hash stored), no claim, no token yet. Returns the secret."""
     secret = new_token()
-    task.set_internal(**{BOOT_SECRET_HASH: hash_token(secret), BOOT_STATE: PREPARED, AGENT_ADDRESS: None})
+    task.set_internal(
+        **{BOOT_SECRET_HASH: hash_token(secret), USED_SECRET_HASH: None, BOOT_STATE: PREPARED, AGENT_ADDRESS: None}
+    )
     return secret
 
 
@@ -71,14 +75,24 @@ def prepared(node: dict[str, Any]) -> bool:
 
 
 def secret_matches(node: dict[str, Any], secret: str | None) -> bool:
-    stored = (node.get("driver_internal_info") or {}).get(BOOT_SECRET_HASH)
-    return bool(secret) and token_matches(str(secret), stored)
+    """``secret`` is this boot's, unused or used (a replay of it is a second claim, not a stranger's probe)."""
+    info = node.get("driver_internal_info") or {}
+    return bool(secret) and any(
+        token_matches(str(secret), info.get(key)) for key in (BOOT_SECRET_HASH, USED_SECRET_HASH)
+    )
 
 
 def claim(task: TaskView, token_hash_key: str, token: str, address: str | None) -> None:
     """Issue ``token`` for this boot to ``address``; the boot's secret is used up."""
+    info = task.node.get("driver_internal_info") or {}
     task.set_internal(
-        **{token_hash_key: hash_token(token), BOOT_STATE: CLAIMED, BOOT_SECRET_HASH: None, AGENT_ADDRESS: address}
+        **{
+            token_hash_key: hash_token(token),
+            BOOT_STATE: CLAIMED,
+            BOOT_SECRET_HASH: None,
+            USED_SECRET_HASH: info.get(BOOT_SECRET_HASH) or info.get(USED_SECRET_HASH),
+            AGENT_ADDRESS: address,
+        }
     )
 
 
