@@ -33,7 +33,7 @@ from ironworks.lab.ramdisk import build_ramdisk, shared_cache_dir
 from ironworks.lab.ramdisk.builder import BuildResult
 from ironworks.lab.ramdisk.vm import GUEST_API_ADDR, GUEST_API_PORT, blank_disks, ramdisk_vm
 from tests.agent.conftest import FileServer
-from tests.agent_service.conftest import agent_node
+from tests.agent_service.conftest import agent_node, seed_lease
 from tests.conductor.helpers import move, provision, settle
 from tests.fixtures.servers import ServiceUnderTest, make_settings
 
@@ -139,6 +139,9 @@ def fast_lab(tmp: Path, **settings: Any) -> Iterator[FastLab]:
     image = images.build("tiny")
     ramdisk = build_ramdisk(shared_cache_dir())
     svc = ServiceUnderTest(make_settings(str(tmp), f"sqlite:///{tmp / 'iw.sqlite'}", **settings)).start()
+    # QEMU's user network is this VM's DHCP server, and the agent's calls reach the service from 127.0.0.1
+    # through its guestfwd: that is the MAC's lease, as dnsmasq's lease file would say (the lookup rule)
+    seed_lease(svc, MAC, "127.0.0.1")
     www = tmp / "www"
     www.mkdir()
     files = FileServer(www)
