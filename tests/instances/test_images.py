@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from tests.agent.conftest import FileServer, MiB, files, make_loop, sh  # noqa: F401 - fixtures used below
+from tests.agent_service.conftest import drop_leases, seed_lease
 from tests.api.helpers import fault
+from tests.conductor.helpers import move, settle
 from tests.instances.helpers import DEBIAN, SHA256, ok, server_node, wait_instance, world
 
 
@@ -113,3 +122,62 @@ def test_deploy_request_refuses_what_the_agent_would(api, info, words):
     shown = ok(api.get(f"/v1/nodes/{node['uuid']}"), 200)
     assert (shown["provision_state"], shown["target_provision_state"]) == ("available", None)
     assert shown["reservation"] is None and shown["last_error"] is None
+
+
+# --- a catalogue image deployed by the real agent -------------------------------------------------------------
+AGENT = str(Path(sys.executable).with_name("ironworks-agent"))
+AGENT_MAC = "52:54:00:12:34:56"
+
+
+def _gpt_image(path: Path) -> bytes:
+    """A small whole-disk image: a GPT with one partition (1 MiB..5 MiB) filled with random bytes."""
+    with open(path, "wb") as fh:
+        fh.truncate(8 * MiB)
+    sh("sgdisk", "-n", "1:2048:+4M", "-t", "1:8300", str(path))
+    payload = os.urandom(4 * MiB)
+    with open(path, "r+b") as fh:
+        fh.seek(MiB)
+        fh.write(payload)
+    return payload
+
+
+def test_server_from_a_catalogue_image_is_written_by_the_real_agent(service, api, request, tmp_path: Path) -> None:
+    """/v1/images (sha256) → /v1/instances → direct deploy → the real ironworks-agent (a process on this host,
+    allowed only the test's loop device) downloads, verifies and writes the image: the bytes are on the disk."""
+    disk = request.getfixturevalue("make_loop")(4 * 1024 * MiB)  # sparse; the smallest root disk is 4 GiB
+    www: FileServer = request.getfixturevalue("files")
+    image = tmp_path / "www" / "disk.raw"
+    payload = _gpt_image(image)
+    digest = hashlib.sha256(image.read_bytes()).hexdigest()
+    ok(api.post("/v1/images", json={"name": "gpt-raw", "url": www.url("disk.raw"), "disk_format": "raw",
+                                    "os_hash_algo": "sha256", "os_hash_value": digest}))
+    body = {"driver": "fake-hardware", "deploy_interface": "direct", "automated_clean": False,
+            "resource_class": "gold", "properties": {"root_device": {"name": disk}},
+            "driver_info": {"deploy_kernel": "http://127.0.0.1:9/k", "deploy_ramdisk": "http://127.0.0.1:9/r"}}
+    node = ok(api.post("/v1/nodes", json=body))["uuid"]
+    ok(api.post("/v1/ports", json={"node_uuid": node, "address": AGENT_MAC}))
+    move(api, node, "manage")
+    assert move(api, node, "provide")["provision_state"] == "available"
+    drop_leases(service)
+    seed_lease(service, AGENT_MAC)  # play dnsmasq: the agent's address is the one leased to its MAC
+    made = ok(api.post("/v1/instances", json={"name": "web-1", "resource_class": "gold", "image": "gpt-raw"}), 202)
+    assert settle(api, node)["provision_state"] == "wait call-back"
+    log = tmp_path / "agent.log"
+    with open(log, "wb") as out:
+        agent = subprocess.Popen(
+            [AGENT, "--cmdline", "/dev/null", "--api-url", service.url, "--mac", AGENT_MAC, "--allow-device", disk,
+             "--include-loop", "--tmpdir", str(tmp_path)], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        shown = wait_instance(api, made["uuid"], ("active", "error"), timeout=120)
+        assert shown["state"] == "active", (shown["last_error"], log.read_text()[-3000:])
+    finally:
+        agent.kill()
+        agent.wait(timeout=30)
+    written = api.get(f"/v1/nodes/{node}").json()["driver_internal_info"]["agent_image"]
+    assert written["device"] == disk and written["checksum"] == f"sha256:{digest}"
+    with open(disk, "rb") as dev:
+        head = dev.read(1024)
+        dev.seek(MiB)
+        assert dev.read(4 * MiB) == payload  # the partition's bytes are on the disk
+    # the image's GPT is there too (the agent moved its backup to the disk's end and added the config drive)
+    assert head[510:512] == b"\x55\xaa" and head[512:520] == b"EFI PART"
