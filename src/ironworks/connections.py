@@ -111,6 +111,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.write(_error_bytes(*answer))
         self.transport.close()
 
+    def send_400_response(self, msg: str) -> None:
+        """The parser's refusal (a malformed request line or header, a NUL in one), in Ironic's error body."""
+        self.close_with((400, msg))
+
     # --- request head ------------------------------------------------------------------------------------
     def _await_head(self) -> None:
         self._cancel_timers()
