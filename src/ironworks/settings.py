@@ -141,6 +141,8 @@ class Settings:
     auth_failure_window: float = 300.0
     #: threads that run bcrypt checks, apart from the request threads (0: half the CPUs, at least 1)
     auth_bcrypt_workers: int = 0
+    #: password checks one source address may have waiting or running at once; more answer 429 (0: no limit)
+    auth_pending_checks_per_address: int = 4
     # scheduling (scheduler/, docs/scheduling.md)
     #: a flavor without its own exact_match setting matches node properties exactly (True) or "at least" (False)
     flavor_exact_match: bool = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -130,6 +131,40 @@ def test_other_requests_are_served_while_every_bcrypt_thread_is_busy(auth_servic
         release.set()
         for blocker in blockers:
             blocker.result(timeout=30)
+
+
+def test_one_address_cannot_fill_the_bcrypt_queue(auth_service, authn):
+    """An address may have only so many logins waiting for bcrypt; more answer 429 at once, while a login from
+    another address still gets its place in the queue."""
+    per_address = auth_service.settings.auth_pending_checks_per_address
+    release = threading.Event()
+    blockers = [authn.pool._executor.submit(release.wait, 60) for _ in range(authn.pool.workers)]
+    other_address = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=60)
+    try:
+        with ThreadPoolExecutor(max_workers=per_address + 1) as pool:
+            queued = [pool.submit(_get, auth_service, f"guesser-{i}", "pw") for i in range(per_address)]
+            _wait_until(lambda: authn._pending["127.0.0.1"] == per_address)
+            busy = _get(auth_service, MEMBER.name, PASSWORD + "-not-cached")
+            assert busy.status_code == 429 and busy.headers["Retry-After"] == "1", busy.text
+            assert "being checked at once" in fault(busy)["faultstring"]
+            elsewhere = pool.submit(other_address.get, auth_service.url + "/v1/nodes", auth=(READER.name, "guess"))
+            _wait_until(lambda: authn._pending["127.0.0.2"] == 1)  # queued, not refused
+            release.set()
+            assert [f.result(timeout=60).status_code for f in queued] == [401] * per_address
+            assert elsewhere.result(timeout=60).status_code == 401  # checked, not turned away
+        assert _get(auth_service, MEMBER.name, PASSWORD).status_code == 200  # slots are given back
+    finally:
+        release.set()
+        other_address.close()
+        for blocker in blockers:
+            blocker.result(timeout=30)
+
+
+def _wait_until(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the service"
+        time.sleep(0.01)
 
 
 @pytest.fixture

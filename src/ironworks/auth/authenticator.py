@@ -10,7 +10,8 @@ says which of the two was wrong, and neither does the time it takes:
 3. a password checked right within the last minutes is recognised from the cache (``passwords.Verifier``);
 4. otherwise bcrypt runs on its own bounded threads (``passwords.BcryptPool``), against the user's hash or, for
    a name that does not exist, against a dummy hash of the cost the stored hashes have: the same work either
-   way;
+   way. Each source address may have ``pending_per_address`` checks waiting or running; one more is answered
+   429 at once, so one guessing address cannot fill the queue in front of everybody else's logins;
 5. a failure is counted for the name and the address, and answered 401.
 """
 
@@ -19,9 +20,10 @@ from __future__ import annotations
 import base64
 import binascii
 import collections
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from starlette.concurrency import run_in_threadpool
 
@@ -29,7 +31,7 @@ from ironworks import errors
 from ironworks.auth.htpasswd import HtpasswdFile
 from ironworks.auth.identity import NOAUTH, Identity, NotAuthenticated, Role
 from ironworks.auth.passwords import DEFAULT_ROUNDS, BcryptPool, DummyHashes, Verifier, cost_of
-from ironworks.auth.throttle import LoginThrottle
+from ironworks.auth.throttle import LoginsBusy, LoginThrottle
 from ironworks.db.repos.users import UserRepo
 
 LOG = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ class Authenticator:
         *,
         throttle: LoginThrottle | None = None,
         pool: BcryptPool | None = None,
+        pending_per_address: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if strategy not in STRATEGIES:
@@ -75,6 +78,8 @@ class Authenticator:
         self.pool = pool or BcryptPool()
         self.verifier = Verifier()
         self.dummies = DummyHashes(self.pool)
+        self.pending_per_address = pending_per_address
+        self._pending: collections.Counter[str | None] = collections.Counter()
         self._clock = clock
         self._cost: tuple[int, float] | None = None
 
@@ -89,19 +94,33 @@ class Authenticator:
         name, password = parse_basic(header)
         self.throttle.check(name, address)
         found = await run_in_threadpool(self._find, name) if name else None
-        if found is not None:
-            hashed, identity = found
-            if self.verifier.cached(name, password, hashed):
-                return identity
-            if await self.pool.check(password, hashed):
-                self.verifier.remember(name, password, hashed)
-                return identity
-        else:
-            dummy = await self.dummies.for_cost(await self._typical_cost())
-            await self.pool.check(password, dummy)  # the same work as for a real user; never a success
+        if found is not None and self.verifier.cached(name, password, found[0]):
+            return found[1]
+        with self._check_slot(address):
+            if found is not None:
+                hashed, identity = found
+                if await self.pool.check(password, hashed):
+                    self.verifier.remember(name, password, hashed)
+                    return identity
+            else:
+                dummy = await self.dummies.for_cost(await self._typical_cost())
+                await self.pool.check(password, dummy)  # the same work as for a real user; never a success
         self.throttle.failed(name, address)
         LOG.info("Rejected HTTP basic credentials for user %r from %s", name[:64], address or "-")
         raise NotAuthenticated()
+
+    @contextlib.contextmanager
+    def _check_slot(self, address: str | None) -> Iterator[None]:
+        """One of ``address``'s places in the bcrypt queue, or 429 (all on the event loop: no lock needed)."""
+        if self.pending_per_address > 0 and self._pending[address] >= self.pending_per_address:
+            raise LoginsBusy(retry_after=1)
+        self._pending[address] += 1
+        try:
+            yield
+        finally:
+            self._pending[address] -= 1
+            if not self._pending[address]:
+                del self._pending[address]
 
     def _find(self, name: str) -> tuple[str, Identity] | None:
         """(stored hash, who that is) of ``name``, or None (blocking: a database read, a file stat)."""

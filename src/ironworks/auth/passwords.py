@@ -98,18 +98,23 @@ class BcryptPool:
 
 
 class DummyHashes:
-    """A bcrypt hash of a random password per cost, made once (on the pool) when first needed."""
+    """A bcrypt hash of a random password per cost, made once (on the pool) when first needed; concurrent
+    first callers share the one computation."""
 
     def __init__(self, pool: BcryptPool) -> None:
         self._pool = pool
-        self._by_cost: dict[int, str] = {}
+        self._by_cost: dict[int, asyncio.Future[str]] = {}
 
     async def for_cost(self, cost: int) -> str:
         cost = min(max(cost, 4), 31)
-        hashed = self._by_cost.get(cost)
-        if hashed is None:
-            hashed = self._by_cost[cost] = await self._pool.hash(secrets.token_bytes(24), cost)
-        return hashed
+        made = self._by_cost.get(cost)
+        if made is None:
+            made = self._by_cost[cost] = asyncio.ensure_future(self._pool.hash(secrets.token_bytes(24), cost))
+        try:
+            return await asyncio.shield(made)
+        except Exception:
+            self._by_cost.pop(cost, None)
+            raise
 
 
 class Verifier:

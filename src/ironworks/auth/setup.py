@@ -46,7 +46,12 @@ def authenticator(settings: Settings, services: Services) -> Authenticator:
     )
     pool = BcryptPool(settings.auth_bcrypt_workers)
     return Authenticator(
-        settings.effective_auth_strategy, UserRepo(services.db), htpasswd, throttle=throttle, pool=pool
+        settings.effective_auth_strategy,
+        UserRepo(services.db),
+        htpasswd,
+        throttle=throttle,
+        pool=pool,
+        pending_per_address=settings.auth_pending_checks_per_address,
     )
 
 

@@ -36,6 +36,12 @@ class LoginThrottled(errors.IronworksError):
         self.retry_after = retry_after
 
 
+class LoginsBusy(LoginThrottled):
+    """429: this address already has as many logins waiting for a password check as it may have."""
+
+    template = "Too many logins from this address are being checked at once. Try again in %(retry_after)s seconds."
+
+
 class _Failures:
     """Timestamps of recent failures per key, at most ``limit`` kept per key and ``max_keys`` keys."""
 
