@@ -191,6 +191,10 @@ def uvicorn_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Co
         "timeout_keep_alive": settings.client_keepalive_timeout,
         # connections past max_connections are handled by eviction above, not by uvicorn's 503 for everyone
         "limit_concurrency": None,
+        # never rewrite the client address from X-Forwarded-For (uvicorn trusts 127.0.0.1 by default): the
+        # agent's lease check and the login throttle must see the connected peer; the lab relay's forwarded
+        # address is honoured only with its key (drivers/agent/trust.py)
+        "proxy_headers": False,
     }
     options.update(overrides)
     config = uvicorn.Config(app, **options)
