@@ -195,7 +195,10 @@ class AllocationRepo:
         if not self.db.is_sqlite:
             key = zlib.crc32(project.encode())
             key = key - (1 << 32) if key >= 1 << 31 else key
-            session.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": _CAP_LOCK, "key": key})
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(CAST(:ns AS integer), CAST(:key AS integer))"),
+                {"ns": _CAP_LOCK, "key": key},
+            )
         count = self._held(session, project)
         if count >= cap:
             raise CapReached(project=project, count=count, cap=cap)

@@ -220,7 +220,7 @@ class NetworkRepo:
         with _integrity(), self.db.write() as session:
             if prepare is not None:
                 if not self.db.is_sqlite:
-                    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _VLAN_LOCK})
+                    session.execute(text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))"), {"key": _VLAN_LOCK})
                 values = {**values, **prepare(NetLookup(session, self.db.is_sqlite))}
             session.execute(insert(NETWORKS).values(**values, created_at=utcnow()))
             return self._get(session, values["uuid"])
