@@ -83,7 +83,7 @@ def two_projects(auth_service, admin):
     return out
 
 
-def test_node_filters_answer_a_foreign_node_like_a_missing_one(auth_service, two_projects):
+def test_node_filters_answer_a_foreign_node_like_a_missing_one(auth_service, admin, two_projects):
     evil = two_projects["evil"]
     acme = two_projects["acme"]
     with client(auth_service, MEMBER) as c:
@@ -112,6 +112,16 @@ def test_node_filters_answer_a_foreign_node_like_a_missing_one(auth_service, two
         pgs = c.get("/v1/portgroups", params={"node": acme["node"]["uuid"]}).json()["portgroups"]
         assert [p["uuid"] for p in pgs] == [acme["pg"]["uuid"]]
         assert c.get("/v1/allocations", params={"node": "acme-node"}).json()["allocations"] == []
+    # a node of nobody's that the project's allocation holds filters its allocations too
+    make_node(admin, name="nobodys", resource_class="bronze")
+    with client(auth_service, MEMBER) as c:
+        mine = c.post("/v1/allocations", json={"resource_class": "bronze"}).json()
+        assert mine["state"] == "active", mine
+        held = c.get("/v1/allocations", params={"node": "nobodys"}).json()["allocations"]
+        assert [a["uuid"] for a in held] == [mine["uuid"]]
+    with client(auth_service, OTHER_MEMBER) as c:
+        got = c.get("/v1/allocations", params={"node": "nobodys"})
+        _same_answer(got, c.get("/v1/allocations", params={"node": "no-such-node"}), "nobodys", "no-such-node")
 
 
 def test_a_project_never_gets_or_hears_of_nodes_leased_to_another(auth_service, admin):

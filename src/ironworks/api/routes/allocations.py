@@ -36,11 +36,14 @@ class MethodNotAllowed(errors.IronworksError):
 
 
 def visible_node(ctx: Ctx, ident: str) -> Record:
-    """The node ``ident`` names, if the caller may see it; a foreign node raises exactly what a missing one
-    does (NodeNotFound), so that no filter or body tells a node of another project from no node at all."""
+    """The node ``ident`` names, if the caller may see it (its project owns or leases it, or holds its
+    allocation: an unowned node from the shared pool); a foreign node raises exactly what a missing one does
+    (NodeNotFound), so that no filter tells a node of another project from no node at all."""
     node = ctx.services.nodes.get(ident)
     if not policy.allowed(ctx.identity, "baremetal:node:get", node):
-        raise errors.NodeNotFound(node=ident)
+        held = ctx.services.allocations.for_node(node["id"])
+        if held is None or held["owner"] != scoped_project(ctx):
+            raise errors.NodeNotFound(node=ident)
     return node
 
 
