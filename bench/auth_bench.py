@@ -100,9 +100,12 @@ async def _guess(url: str, clients: int) -> None:
     statuses: collections.Counter[int] = collections.Counter()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as c:  # one TLS-free pool, made once
+        # every connection is open before the guessing starts
+        await asyncio.gather(*(c.get("/") for _ in range(clients)))
 
-    async def one(n: int) -> None:
-        async with httpx.AsyncClient(base_url=url, timeout=120) as c:
+        async def one(n: int) -> None:
             i = 0
             while not stop.is_set():
                 user = "mia" if i % 2 else f"ghost-{n}-{i}"
@@ -113,13 +116,13 @@ async def _guess(url: str, clients: int) -> None:
                     statuses[0] += 1
                 i += 1
 
-    started = time.perf_counter()
-    tasks = [asyncio.create_task(one(n)) for n in range(clients)]
-    print("ready", flush=True)
-    await stop.wait()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+        started = time.perf_counter()
+        tasks = [asyncio.create_task(one(n)) for n in range(clients)]
+        print("ready", flush=True)
+        await stop.wait()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     elapsed = time.perf_counter() - started
     print(json.dumps({"answers": dict(statuses), "per_second": round(sum(statuses.values()) / elapsed, 1)}))
 

@@ -18,6 +18,7 @@ import bcrypt
 import httpx
 import pytest
 
+from ironworks.auth import users as user_admin
 from ironworks.auth.passwords import cost_of
 from tests.api.helpers import fault
 from tests.auth.conftest import HTPASSWD_PASSWORD, HTPASSWD_USER, MEMBER, OTHER_MEMBER, PASSWORD, READER, User
@@ -158,6 +159,27 @@ def test_one_address_cannot_fill_the_bcrypt_queue(auth_service, authn):
         other_address.close()
         for blocker in blockers:
             blocker.result(timeout=30)
+
+
+def test_parallel_first_requests_of_one_client_share_one_check(auth_service, authn):
+    repo = authn.users
+    user_admin.add(repo, "parallel", project="acme", role="reader", password="parallel-pw", rounds=4)
+    release = threading.Event()
+    blockers = [authn.pool._executor.submit(release.wait, 60) for _ in range(authn.pool.workers)]
+    try:
+        checks = sum(authn.pool.checks.values())
+        count = auth_service.settings.auth_pending_checks_per_address + 2
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            answers = [pool.submit(_get, auth_service, "parallel", "parallel-pw") for _ in range(count)]
+            _wait_until(lambda: authn._pending["127.0.0.1"] == 1)
+            release.set()
+            assert [a.result(timeout=60).status_code for a in answers] == [200] * count  # none turned away
+        assert sum(authn.pool.checks.values()) == checks + 1
+    finally:
+        release.set()
+        for blocker in blockers:
+            blocker.result(timeout=30)
+        repo.delete("parallel")
 
 
 def _wait_until(condition, timeout: float = 30.0) -> None:

@@ -11,12 +11,14 @@ says which of the two was wrong, and neither does the time it takes:
 4. otherwise bcrypt runs on its own bounded threads (``passwords.BcryptPool``), against the user's hash or, for
    a name that does not exist, against a dummy hash of the cost the stored hashes have: the same work either
    way. Each source address may have ``pending_per_address`` checks waiting or running; one more is answered
-   429 at once, so one guessing address cannot fill the queue in front of everybody else's logins;
+   429 at once, so one guessing address cannot fill the queue in front of everybody else's logins. Concurrent
+   requests with the same credentials (a client's parallel first requests) share one check;
 5. a failure is counted for the name and the address, and answered 401.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import collections
@@ -80,6 +82,7 @@ class Authenticator:
         self.dummies = DummyHashes(self.pool)
         self.pending_per_address = pending_per_address
         self._pending: collections.Counter[str | None] = collections.Counter()
+        self._inflight: dict[bytes, asyncio.Future[bool]] = {}
         self._clock = clock
         self._cost: tuple[int, float] | None = None
 
@@ -94,20 +97,34 @@ class Authenticator:
         name, password = parse_basic(header)
         self.throttle.check(name, address)
         found = await run_in_threadpool(self._find, name) if name else None
-        if found is not None and self.verifier.cached(name, password, found[0]):
-            return found[1]
-        with self._check_slot(address):
-            if found is not None:
-                hashed, identity = found
-                if await self.pool.check(password, hashed):
-                    self.verifier.remember(name, password, hashed)
-                    return identity
-            else:
+        if found is not None:
+            hashed, identity = found
+            if self.verifier.cached(name, password, hashed):
+                return identity
+            if await self._check(name, password, hashed, address):
+                self.verifier.remember(name, password, hashed)
+                return identity
+        else:
+            with self._check_slot(address):
                 dummy = await self.dummies.for_cost(await self._typical_cost())
                 await self.pool.check(password, dummy)  # the same work as for a real user; never a success
         self.throttle.failed(name, address)
         LOG.info("Rejected HTTP basic credentials for user %r from %s", name[:64], address or "-")
         raise NotAuthenticated()
+
+    async def _check(self, name: str, password: bytes, hashed: str, address: str | None) -> bool:
+        """bcrypt, once for concurrent requests with the same credentials (a client's parallel first requests
+        share one check and one queue place)."""
+        key = self.verifier.key(name, password, hashed)
+        shared = self._inflight.get(key)
+        if shared is not None:
+            return await asyncio.shield(shared)
+        with self._check_slot(address):
+            shared = self._inflight[key] = asyncio.ensure_future(self.pool.check(password, hashed))
+            try:
+                return await asyncio.shield(shared)
+            finally:
+                self._inflight.pop(key, None)
 
     @contextlib.contextmanager
     def _check_slot(self, address: str | None) -> Iterator[None]:

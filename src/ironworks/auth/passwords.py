@@ -127,6 +127,10 @@ class Verifier:
         self._ok: dict[bytes, float] = {}
         self._lock = threading.Lock()
 
+    def key(self, user: str, password: bytes, hashed: str) -> bytes:
+        """The cache key of these credentials (an HMAC under this process's key: no password in it)."""
+        return self._digest(user, password, hashed)
+
     def _digest(self, user: str, password: bytes, hashed: str) -> bytes:
         mac = hmac.new(self._key, digestmod=hashlib.sha256)
         for part in (user.encode(), password, hashed.encode()):  # length-prefixed: no two triples collide
