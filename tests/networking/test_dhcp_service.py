@@ -27,6 +27,7 @@ from ironworks.networking.dhcp import NodeNetwork, dhcp_name, node_network
 from tests.conductor.helpers import move, provision, settle
 from tests.fixtures.servers import ServiceUnderTest, make_settings
 from tests.netboot.conftest import lab_net  # noqa: F401 - the fixture
+from tests.netboot.test_agent_trust import fetch_as
 from tests.netboot.test_dhcp import IPXE_USER_CLASS, dhcp
 
 pytestmark = pytest.mark.skipif(
@@ -124,11 +125,16 @@ def test_networks_created_through_the_api_are_served_on_their_own_segments(
         # what iPXE on VLAN 100 fetches: all from 10.100.0.1, the agent told the network's own API URL
         boot = _fetch(lab_net, lease_a["boot_file"]).decode()
         assert "http://10.100.0.1:8080/nodes/${netX/mac:hexhyp}.ipxe" in boot
-        script = _fetch(lab_net, f"http://10.100.0.1:8080/nodes/{mac_hexhyp(MAC_A)}.ipxe").decode()
+        # node scripts go only to the address leased to that node's MAC (docs/agent-protocol.md §9)
+        status, body = fetch_as(lab_net, a, lease_a["ip"], f"http://10.100.0.1:8080/nodes/{mac_hexhyp(MAC_A)}.ipxe")
+        assert status == 200, body
+        script = body.decode()
         assert f"ironworks.api_url={AGENT_100}" in script and "10.213.0.1" not in script
         kernel_url = next(w for w in script.split() if w.startswith("http://10.100.0.1:8080/shared/kernel-"))
         assert _fetch(lab_net, kernel_url) == b"kernel-bytes"
-        script_b = _fetch(lab_net, f"http://10.200.0.1:8080/nodes/{mac_hexhyp(MAC_B)}.ipxe").decode()
+        status, body = fetch_as(lab_net, b, lease_b["ip"], f"http://10.200.0.1:8080/nodes/{mac_hexhyp(MAC_B)}.ipxe")
+        assert status == 200, body
+        script_b = body.decode()
         assert "http://10.200.0.1:8080/shared/ramdisk-" in script_b
         assert "ironworks.api_url=http://10.213.0.1:6385" in script_b  # no extra.api_url: the configured one
 
@@ -203,7 +209,9 @@ def test_cleaning_a_node_netboots_it_on_its_cleaning_network(
         lease = dhcp(lab_net, client, tmp_path, IPXE_USER_CLASS)
         assert lease is not None, netboot.dnsmasq.process.log_tail()
         assert lease["ip"].startswith("10.100.0.") and lease["boot_file"] == "http://10.100.0.1:8080/boot.ipxe"
-        script = _fetch(lab_net, f"http://10.100.0.1:8080/nodes/{mac_hexhyp(MAC_A)}.ipxe").decode()
+        status, body = fetch_as(lab_net, client, lease["ip"], f"http://10.100.0.1:8080/nodes/{mac_hexhyp(MAC_A)}.ipxe")
+        assert status == 200, body
+        script = body.decode()
         assert f"node {node}" in script and f"ironworks.api_url={AGENT_100}" in script
         assert "http://10.100.0.1:8080/shared/kernel-" in script
     assert netboot.dnsmasq.pid == pid  # the node's entries never restarted dnsmasq
