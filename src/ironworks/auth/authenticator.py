@@ -11,8 +11,9 @@ says which of the two was wrong, and neither does the time it takes:
 4. otherwise bcrypt runs on its own bounded threads (``passwords.BcryptPool``), against the user's hash or, for
    a name that does not exist, against a dummy hash of the cost the stored hashes have: the same work either
    way. Each source address may have ``pending_per_address`` checks waiting or running; one more is answered
-   429 at once, so one guessing address cannot fill the queue in front of everybody else's logins. Concurrent
-   requests with the same credentials (a client's parallel first requests) share one check;
+   429 at once (before step 2, so a flood of retries costs nothing), so one guessing address cannot fill the
+   queue in front of everybody else's logins. Concurrent requests with the same credentials (a client's
+   parallel first requests) share one check;
 5. a failure is counted for the name and the address, and answered 401.
 """
 
@@ -96,6 +97,8 @@ class Authenticator:
             return NOAUTH
         name, password = parse_basic(header)
         self.throttle.check(name, address)
+        if self._address_busy(address):  # before any work: a flood of retries costs no database read
+            raise LoginsBusy(retry_after=1)
         found = await run_in_threadpool(self._find, name) if name else None
         if found is not None:
             hashed, identity = found
@@ -126,10 +129,13 @@ class Authenticator:
             finally:
                 self._inflight.pop(key, None)
 
+    def _address_busy(self, address: str | None) -> bool:
+        return 0 < self.pending_per_address <= self._pending.get(address, 0)
+
     @contextlib.contextmanager
     def _check_slot(self, address: str | None) -> Iterator[None]:
         """One of ``address``'s places in the bcrypt queue, or 429 (all on the event loop: no lock needed)."""
-        if self.pending_per_address > 0 and self._pending[address] >= self.pending_per_address:
+        if self._address_busy(address):
             raise LoginsBusy(retry_after=1)
         self._pending[address] += 1
         try:
