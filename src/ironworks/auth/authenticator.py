@@ -147,7 +147,9 @@ class Authenticator:
 
     def _find(self, name: str) -> tuple[str, Identity] | None:
         """(stored hash, who that is) of ``name``, or None (blocking: a database read, a file stat)."""
-        record = self.users.find(name)
+        # no stored name holds a NUL (auth/users.py), and PostgreSQL would refuse one in the query; the request
+        # layer already answers 400 for it, this keeps a bypass from turning it into a 500
+        record = self.users.find(name) if "\x00" not in name else None
         if record is not None:
             identity = Identity(user=name, project=record["project"], role=Role(record["role"]), source="db")
             return record["password_hash"], identity
