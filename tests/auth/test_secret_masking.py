@@ -55,3 +55,15 @@ def test_kg_key_and_url_credentials_are_masked_in_node_answers(auth_service, adm
 
         stored = session.execute(text("SELECT driver_info FROM nodes WHERE uuid = :u"), {"u": uuid}).scalar()
     assert KG_KEY in str(stored) and "calvin-bmc-77" in str(stored)
+
+
+def test_url_credentials_quoted_in_last_error_are_masked(auth_service, admin):
+    """An agent or BMC error may quote the URL it failed on; last_error is free text, masked on the way out."""
+    from ironworks.db.repos.nodes import NodeRepo
+
+    uuid = make_node(admin, owner="acme")["uuid"]
+    NodeRepo(auth_service.services.db).update(uuid, lambda _: {"last_error": f"Download of {IMAGE_URL} failed: 401"})
+    for body in (admin.get(f"/v1/nodes/{uuid}").json(), admin.get("/v1/nodes/detail").json()):
+        _assert_masked(body)
+    shown = admin.get(f"/v1/nodes/{uuid}", params={"fields": "last_error"}).json()
+    assert shown["last_error"] == "Download of http://deployer:******@images.example/disk.qcow2 failed: 401"

@@ -94,7 +94,7 @@ def _list(ctx: Ctx, detail: bool) -> dict[str, Any]:
     if fields is None and not detail:
         fields = [f for f in schema.DEFAULT_LIST_FIELDS if f not in hidden]
     items = [render(ctx, r, fields, hidden) for r in records]
-    next_args = {k: ctx.query.get(k) for k in ctx.query.keys() if k not in ("limit", "marker")}
+    next_args = {k: ctx.query.get(k) for k in ctx.query if k not in ("limit", "marker")}
     path = "nodes/detail" if ctx.request.url.path.endswith("/detail") else "nodes"
     return ctx.collection("nodes", items, records, limit, path, next_args)
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from ironworks import errors, states
 from ironworks.api import microversion as mv
 from ironworks.identifiers import is_valid_logical_name, normalize_uuid
-from ironworks.logs import MASK, mask_secrets
+from ironworks.logs import MASK, mask_secrets, mask_url_credentials
 
 JsonDict = dict[str, Any]
 BoolLike = StrictBool | StrictStr
@@ -185,6 +185,8 @@ def to_api(
     """One node as the API shows it. ``fields=None`` means every field plus sub-resource links."""
     plain, special = _plan(API_FIELDS if fields is None else tuple(fields), hidden)
     out: dict[str, Any] = {field: record[field] for field in plain}
+    if isinstance(out.get("last_error"), str):  # an agent or BMC error may quote a URL with credentials
+        out["last_error"] = mask_url_credentials(out["last_error"])
     for field in special:
         if field == "conductor":
             out[field] = conductor
