@@ -17,8 +17,9 @@ Every error a user can see is one of these; the API renders each of them in Iron
     │   └── NodeNotFound / PortNotFound / PortgroupNotFound / ChassisNotFound / DriverNotFound
     ├── Conflict (409)
     │   ├── Duplicate: DuplicateName / NodeAlreadyExists / MACAlreadyExists / Port… / Portgroup… / Chassis…
-    │   ├── NodeLocked, NodeProtected, VifAlreadyAttached
+    │   ├── NodeLocked, VifAlreadyAttached
     │   └── InvalidState: NodeAssociated
+    ├── NodeProtected (403)          as Ironic's HTTPForbidden
     ├── NoFreeWorker (503)
     └── DriverError (500)             hardware or library failures, translated at the driver boundary
         └── BMCError: BMCConnectionError / BMCAuthError / BMCProtocolError / BMCCommandError / BMCBusy /
@@ -180,7 +181,8 @@ class NodeAssociated(InvalidState):
     template = "Node %(node)s is associated with instance %(instance)s."
 
 
-class NodeProtected(Conflict):
+class NodeProtected(IronworksError):  # HTTPForbidden in Ironic
+    http_status = 403
     template = "Node %(node)s is protected and cannot be undeployed, rebuilt or deleted"
 
 
@@ -236,6 +238,10 @@ class PowerStateTimeout(BMCError):
 # --- tenant networking and config drives (networking/, configdrive/) -----------------------------------------
 class VifNotPlaceable(Invalid):
     template = "Unable to attach VIF %(vif)s: %(reason)s"
+
+
+class VifNotAttached(Invalid):  # 400, as in Ironic
+    template = "Unable to detach VIF %(vif)s from node %(node)s because it is not attached to it."
 
 
 class VifAlreadyAttached(Conflict):

@@ -43,7 +43,7 @@ CREATE_CASES = [
     ("interface wrong type", {**GOOD, "boot_interface": 1}, 400),
     ("unknown driver", {"driver": "cisco-ucs"}, 400),
     ("retired_reason without retired", {**GOOD, "retired_reason": "old"}, 400),
-    ("boot_mode newer than the version", {**GOOD, "boot_mode": "uefi"}, 406),
+    ("boot_mode not bios or uefi", {**GOOD, "boot_mode": "legacy"}, 400),
 ]
 
 

@@ -188,7 +188,6 @@ CREATE_CASES = [
     ("properties not object", {"node_uuid": "{node}", "properties": ["miimon"]}, 400),
     ("extra not object", {"node_uuid": "{node}", "extra": 1}, 400),
     ("standalone not bool", {"node_uuid": "{node}", "standalone_ports_supported": "sometimes"}, 400),
-    ("physical_network newer than the API", {"node_uuid": "{node}", "physical_network": "p"}, 406),
 ]
 
 

@@ -195,7 +195,6 @@ def test_refusals_change_nothing(service, api):
     for body, status in (
         ({}, 400),
         ({"id": 5}, 400),
-        ({"id": "nosuchnet"}, 400),
         ({"id": "x", "network": "nope"}, 400),
         ({"id": "x", "network": "prov-only"}, 400),
         ({"id": "x", "network": "web", "colour": 1}, 400),

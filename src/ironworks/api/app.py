@@ -21,6 +21,7 @@ from ironworks.api.routes import instances as instance_routes
 from ironworks.api.routes import networks as network_routes
 from ironworks.api.routes import projects as project_routes
 from ironworks.api.routes import vifs as vif_routes
+from ironworks.api.versioning import ApiEnvelope
 
 if TYPE_CHECKING:
     from ironworks.bootstrap import Services
@@ -55,4 +56,6 @@ def create_app(services: Services) -> Starlette:
     auth_setup.install(app, services)  # authentication (http_basic) and the audit log, around every route
     # outermost (added last): NUL bytes and oversized bodies are refused before authentication sees them
     app.add_middleware(RequestGuard, max_body_bytes=services.settings.max_request_body_bytes)  # type: ignore[arg-type]
+    # outermost of all: /nodes is /v1/nodes (Ironic's root routing); request ids and version headers on every answer
+    app.add_middleware(ApiEnvelope)
     return app

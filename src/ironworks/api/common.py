@@ -244,8 +244,9 @@ Handler = Callable[[Ctx], Any]
 def endpoint(handler: Handler, *, versioned: bool = True) -> Callable[[Request], Awaitable[Response]]:
     async def asgi_endpoint(request: Request) -> Response:
         services: Services = request.app.state.services
-        request_id = f"req-{uuidlib.uuid4()}"
-        headers = {"Openstack-Request-Id": request_id}
+        # one id per request, made by api/versioning.py (which also puts it on every answer)
+        request_id = request.scope.get("ironworks.request_id") or f"req-{uuidlib.uuid4()}"
+        headers = {"X-OpenStack-Request-Id": request_id, "OpenStack-Request-Id": request_id}
         try:
             minor = microversion.parse(
                 request.headers.get(microversion.HEADER), request.headers.get("OpenStack-API-Version")

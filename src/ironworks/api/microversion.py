@@ -17,7 +17,7 @@ MAX_HEADER = "X-OpenStack-Ironic-API-Maximum-Version"
 
 MIN_MINOR = 1
 #: the highest minor version advertised; see docs/api-compatibility.md
-MAX_MINOR = 65
+MAX_MINOR = 115
 
 MIN_VERSION = f"1.{MIN_MINOR}"
 MAX_VERSION = f"1.{MAX_MINOR}"
@@ -88,6 +88,19 @@ PORT_NAME = 88
 DISABLE_POWER_OFF = 95
 PORT_DESCRIPTION = 97
 INSTANCE_NAME = 104
+VIF_ATTACH_PORT = 67
+CLEAN_DISABLE_RAMDISK = 70
+BOOT_MODE_CHANGE = 76
+DRIVER_FIELDS = 77
+ALLOCATION_NODE_NAME = 79
+UNHOLD = 85
+DOT_JSON = 91
+REQUEST_ID = 107
+SERVICE_DISABLE_RAMDISK = 108
+HEALTH = 109
+DEPLOYWAIT_ABORT = 110
+HISTORY_PROJECT = 113
+HISTORY_FIELDS = 115
 
 _DYNAMIC_INTERFACE_FIELDS = (
     "boot_interface", "console_interface", "deploy_interface", "inspect_interface", "management_interface",
@@ -131,6 +144,7 @@ NODE_FIELDS: dict[str, int] = {
     "service_step": SERVICE,
     "disable_power_off": DISABLE_POWER_OFF,
     "instance_name": INSTANCE_NAME,
+    "health": HEALTH,
     **{f: DYNAMIC_INTERFACES for f in _DYNAMIC_INTERFACE_FIELDS},
 }
 
@@ -156,7 +170,7 @@ def parse(header_value: str | None, openstack_header: str | None = None) -> int:
     """Return the requested minor version (major is always 1).
 
     No header means the minimum version, as in Ironic. ``latest`` means the maximum.
-    Raises Invalid (400) for a malformed value and NotAcceptable (406) for an unsupported one.
+    Raises NotAcceptable (406) for a malformed or an unsupported value, as Ironic does.
     """
     value = header_value
     if value is None and openstack_header:
@@ -170,7 +184,7 @@ def parse(header_value: str | None, openstack_header: str | None = None) -> int:
         return MAX_MINOR
     match = _VERSION_RE.match(value)
     if not match:
-        raise errors.Invalid(f"Invalid value for {HEADER} header: {value}")
+        raise errors.NotAcceptable(f"Invalid value for {HEADER} header")
     major, minor = int(match.group(1)), int(match.group(2))
     if major != 1 or not MIN_MINOR <= minor <= MAX_MINOR:
         raise errors.NotAcceptable(

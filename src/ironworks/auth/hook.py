@@ -77,6 +77,7 @@ _R: list[tuple[str, str, Actions, str | None]] = [
     ("PUT", "/v1/nodes/{node}/traits/{trait}", N + "traits:set", "node"),
     ("DELETE", "/v1/nodes/{node}/traits/{trait}", N + "traits:delete", "node"),
     ("GET", "/v1/nodes/{node}/validate", N + "validate", "node"),
+    ("GET", "/v1/nodes/{node}/children", N + "get", "node"),
     ("PUT", "/v1/nodes/{node}/states/provision", _provision, "node"),
     ("PUT", "/v1/nodes/{node}/states/power", N + "set_power_state", "node"),
     ("PUT", "/v1/nodes/{node}/states/raid", N + "set_raid_state", "node"),
@@ -173,7 +174,8 @@ def _load(ctx: Ctx, kind: str) -> tuple[Record, Record]:
     if kind == "node":
         node = node_inventory.find(ctx.services, ident, ctx.version)
         return node, node
-    found = port_inventory.find(ctx.services, ident) if kind == "port" else pg_inventory.find(ctx.services, ident)
+    found = (port_inventory.find(ctx.services, ident, ctx.version) if kind == "port"
+             else pg_inventory.find(ctx.services, ident))
     return found, ctx.services.nodes.get(found["node_uuid"])
 
 

@@ -26,12 +26,15 @@ if TYPE_CHECKING:
 TARGET_VERSIONS: dict[str, int] = {
     "active": 1, "deleted": 1, "rebuild": 1, "manage": mv.MANAGEABLE_STATE, "provide": mv.MANAGEABLE_STATE,
     "inspect": mv.INSPECT_STATE, "abort": mv.ABORT_VERB, "clean": mv.MANUAL_CLEAN, "adopt": mv.ADOPT_VERB,
-    "rescue": mv.RESCUE, "unrescue": mv.RESCUE, "deploy": mv.DEPLOY_VERBS, "undeploy": mv.DEPLOY_VERBS,
-    "unhold": 85, "service": mv.SERVICE,
+    "rescue": mv.RESCUE, "unrescue": mv.RESCUE, "deploy": mv.DEPLOY_VERBS,
+    # Ironic keys its verb table by event, so "undeploy" (event "delete") is accepted at every version
+    "undeploy": 1,
 }
+#: verbs Ironic checks only after the state machine has accepted them (406 below their version)
+_LATE_VERBS = {"unhold": mv.UNHOLD, "service": mv.SERVICE}
 
 _BODY_KEYS = {"target": 1, "configdrive": 1, "clean_steps": mv.MANUAL_CLEAN, "deploy_steps": mv.DEPLOY_STEPS,
-              "rescue_password": mv.RESCUE, "disable_ramdisk": 70, "service_steps": mv.SERVICE, "runbook": 92}
+              "rescue_password": mv.RESCUE, "disable_ramdisk": 1, "service_steps": mv.SERVICE, "runbook": 92}
 
 #: provision event -> (intent action, interfaces validated before accepting)
 _ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -94,7 +97,8 @@ def _validate_interfaces(svc: Services, node: Record, kinds: tuple[str, ...], wh
 def _check_configdrive(target: str, configdrive: Any, version: int) -> None:
     if configdrive is None:
         return
-    allowed = ("active", "deploy") + (("rebuild",) if version >= mv.REBUILD_CONFIGDRIVE else ())
+    # as Ironic: not with the 1.73 "deploy" alias
+    allowed = ("active",) + (("rebuild",) if version >= mv.REBUILD_CONFIGDRIVE else ())
     if target not in allowed:
         raise errors.Invalid(f"Adding a config drive is only supported when setting provision state to "
                              f"{', '.join(allowed)}")
@@ -109,6 +113,19 @@ def _check_configdrive(target: str, configdrive: Any, version: int) -> None:
         raise errors.Invalid("Invalid configdrive format: a string or an object is required.")
 
 
+def _check_disable_ramdisk(target: str, disable_ramdisk: Any, version: int) -> None:
+    """As Ironic's ``check_allow_disable_ramdisk``: manual cleaning from 1.70, servicing from 1.108."""
+    if disable_ramdisk is None:
+        return
+    since = {"clean": mv.CLEAN_DISABLE_RAMDISK, "service": mv.SERVICE_DISABLE_RAMDISK}.get(target)
+    if since is None:
+        raise errors.Invalid("disable_ramdisk is supported only with manual cleaning or servicing")
+    if version < since:
+        raise errors.NotAcceptable("disable_ramdisk is not acceptable in this API version")
+    if not isinstance(disable_ramdisk, bool):
+        raise errors.Invalid(f"Invalid disable_ramdisk {disable_ramdisk!r}: a boolean is required.")
+
+
 def provision(svc: Services, node: Record, body: dict[str, Any], version: int, request_id: str) -> None:
     """``PUT /v1/nodes/{node}/states/provision``. Raises the Ironic error of a refused request."""
     for key in body:
@@ -119,13 +136,15 @@ def provision(svc: Services, node: Record, body: dict[str, Any], version: int, r
     target = body.get("target")
     if not isinstance(target, str):
         raise errors.Invalid("'target' is required and must be a string.")
-    if target not in TARGET_VERSIONS:
+    if target not in TARGET_VERSIONS and target not in _LATE_VERBS:
         raise errors.InvalidStateRequested(action=target, node=node["uuid"], state=node["provision_state"])
-    mv.require(version, TARGET_VERSIONS[target], f"Provision target {target!r}")
+    mv.require(version, TARGET_VERSIONS.get(target, 1), f"Provision target {target!r}")
     if target in ("active", "rebuild", "deploy") and node["maintenance"]:
         raise errors.Invalid(f'The requested action "provisioning" can not be performed on node "{node["uuid"]}" '
                              f"while it is in maintenance mode.")
     event = states.VERBS[target]
+    if event == "rebuild" and node["protected"]:  # Ironic checks this before the state machine (403)
+        raise errors.NodeProtected(node=node["uuid"])
     current = node["provision_state"]
     if not fsm.is_actionable(current, event):
         if node["reservation"]:
@@ -133,15 +152,14 @@ def provision(svc: Services, node: Record, body: dict[str, Any], version: int, r
         raise errors.InvalidStateRequested(action=target, node=node["uuid"], state=current)
     if target == "abort" and current == states.INSPECTWAIT and version < mv.INSPECT_ABORT:
         raise errors.NotAcceptable("Aborting inspection requires API version 1.41.")
-    if target == "abort" and current == states.DEPLOYWAIT and version < 110:
-        raise errors.NotAcceptable("Aborting a deployment requires API version 1.110.")
     _check_configdrive(target, body.get("configdrive"), version)
+    _check_disable_ramdisk(target, body.get("disable_ramdisk"), version)
     clean_steps, deploy_steps = body.get("clean_steps"), body.get("deploy_steps")
     if clean_steps is not None and target != "clean":
         raise errors.Invalid('"clean_steps" is only valid when setting target provision state to clean')
     if target == "clean" and not clean_steps:
         raise errors.Invalid('"clean_steps" is required when setting target provision state to clean')
-    if deploy_steps and target not in ("active", "rebuild", "deploy"):
+    if deploy_steps and target not in ("active", "rebuild"):  # as Ironic: not with the "deploy" alias
         raise errors.Invalid('"deploy_steps" is only valid when setting target provision state to active or '
                              'rebuild')
     password = body.get("rescue_password")
@@ -150,6 +168,14 @@ def provision(svc: Services, node: Record, body: dict[str, Any], version: int, r
     if target == "rescue" and not (isinstance(password, str) and password.strip()):
         raise errors.Invalid('A non-empty "rescue_password" is required when setting target provision state '
                              'to rescue')
+    if target == "abort" and current == states.DEPLOYWAIT and version < mv.DEPLOYWAIT_ABORT:
+        raise errors.NotAcceptable("Aborting a deployment requires API version 1.110.")
+    if event == "delete" and node["protected"]:  # Ironic's tear down refuses a protected node (403)
+        raise errors.NodeProtected(node=node["uuid"])
+    if target in _LATE_VERBS:
+        mv.require(version, _LATE_VERBS[target], f"Provision target {target!r}")
+        # hold steps and servicing are not implemented by Ironworks' conductor (docs/api-versions.md)
+        raise errors.InvalidParameterValue(f"The provision target {target!r} is not supported by Ironworks.")
     _start(svc, node, target, event, body, request_id)
 
 
@@ -173,7 +199,10 @@ def _start(svc: Services, node: Record, target: str, event: str, body: dict[str,
     kwargs: dict[str, Any] = {}
     driver = svc.drivers.driver_for(node)
     if event == "clean":
-        args["clean_steps"] = steps.validate_user_clean_steps(driver, body["clean_steps"])
+        no_ramdisk = bool(body.get("disable_ramdisk"))
+        args["clean_steps"] = steps.validate_user_clean_steps(driver, body["clean_steps"], no_ramdisk)
+        if no_ramdisk:
+            args["disable_ramdisk"] = True
         kwargs["target"] = states.MANAGEABLE
     if event in ("deploy", "rebuild"):
         args["rebuild"] = event == "rebuild"

@@ -107,10 +107,19 @@ def _resolve(driver: Driver, kind: str, user_steps: list[dict[str, Any]]) -> lis
     return resolved
 
 
-def validate_user_clean_steps(driver: Driver, steps: Any) -> list[dict[str, Any]]:
-    """Manual cleaning: the user's steps, in the user's order, each known and with valid arguments (400)."""
+def validate_user_clean_steps(driver: Driver, steps: Any, disable_ramdisk: bool = False) -> list[dict[str, Any]]:
+    """Manual cleaning: the user's steps, in the user's order, each known and with valid arguments (400).
+
+    With ``disable_ramdisk`` (API 1.70) every step must be one that runs without the ramdisk, as in Ironic.
+    """
     _check_shape(steps, "clean", need_priority=False)
-    return [_public(step, user.get("args")) for step, user in _resolve(driver, "clean", steps)]
+    resolved = _resolve(driver, "clean", steps)
+    if disable_ramdisk:
+        needing = [f"{s['interface']}.{s['step']}" for s, _ in resolved if s["requires_ramdisk"]]
+        if needing:
+            raise errors.InvalidParameterValue(
+                "; ".join(f"clean step {name} requires booting a ramdisk" for name in needing))
+    return [_public(step, user.get("args")) for step, user in resolved]
 
 
 def validate_user_deploy_steps(driver: Driver, steps: Any) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 """Ironic's target RAID configuration (``PUT /v1/nodes/{node}/states/raid``), validated. Pure.
 
 ``{"logical_disks": [{"size_gb": 100 | "MAX", "raid_level": "1", "volume_name": "root",
-"is_root_volume": true, "controller": "software", "physical_disks": [...], ...}]}``. An empty list clears it.
+"is_root_volume": true, "controller": "software", "physical_disks": [...], ...}]}``. ``{}`` or an empty list
+clears it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from ironworks import errors
 
-RAID_LEVELS = ("0", "1", "2", "5", "6", "1+0", "5+0", "6+0", "10")
+RAID_LEVELS = ("JBOD", "0", "1", "2", "5", "6", "1+0", "5+0", "6+0", "10")  # Ironic's schema (+ "10")
 _KEYS: dict[str, str] = {
     "size_gb": "a positive number of GiB or \"MAX\"",
     "raid_level": f"one of {', '.join(RAID_LEVELS)}",
@@ -35,6 +36,8 @@ def validate(config: Any) -> dict[str, Any]:
     """Return the configuration to store ({} when it has no logical disks) or raise InvalidParameterValue."""
     if not isinstance(config, dict):
         raise errors.InvalidParameterValue("The target RAID configuration must be a JSON object.")
+    if not config:  # as Ironic: an empty object unsets the target configuration
+        return {}
     unknown = set(config) - {"logical_disks"}
     if unknown or "logical_disks" not in config:
         raise errors.InvalidParameterValue(

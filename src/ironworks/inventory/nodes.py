@@ -51,8 +51,12 @@ def find(svc: Services, ident: str, version: int) -> Record:
 def create(svc: Services, body: dict[str, Any], version: int) -> Record:
     schema.reject_newer_fields(body, version)
     model = parse_model(schema.NodeCreate, body)
-    values = schema.normalize_common(model.model_dump(exclude_unset=True), version)
-    values["uuid"] = normalize_uuid(values["uuid"]) if values.get("uuid") else new_uuid()
+    raw = model.model_dump(exclude_unset=True)
+    if raw.get("parent_node") is not None:
+        raw["parent_node"] = _parent_uuid(svc, raw["parent_node"], raw.get("owner"))
+    values = schema.normalize_common(raw, version)
+    # an empty or malformed uuid is refused (400), as Ironic's schema does; only an absent or null one is generated
+    values["uuid"] = normalize_uuid(values["uuid"]) if values.get("uuid") is not None else new_uuid()
     values.update(svc.drivers.resolve_interfaces(values["driver"], values))
     svc.drivers.check_driver_info(values.get("driver_info") or {}, svc.settings)  # local paths (images/local.py)
     values["chassis_id"] = _chassis_id(svc, values.pop("chassis_uuid", None))
@@ -67,6 +71,31 @@ def create(svc: Services, body: dict[str, Any], version: int) -> Record:
     node = svc.nodes.create(values)
     LOG.info("Enrolled node %s (%s) with driver %s", node["uuid"], node["name"], node["driver"])
     return node
+
+
+def _parent_uuid(svc: Services, ident: str, owner: str | None) -> str:
+    """``parent_node`` (API 1.83) by UUID or name → the parent's UUID; it must exist and have the same owner.
+
+    Ironic's words, the same for a missing parent and a foreign one (whether a node exists is not disclosed).
+    """
+    refused = errors.Invalid(f"Unable to apply the requested parent_node '{ident}'. Requested value was invalid.")
+    try:
+        parent = svc.nodes.get(ident)
+    except errors.NodeNotFound:
+        raise refused from None
+    if parent["owner"] != owner:
+        raise refused
+    return str(parent["uuid"])
+
+
+def _resolve_parent_ops(svc: Services, ident: str, ops: list[dict[str, Any]]) -> None:
+    """Patch ops setting ``/parent_node`` get the parent's UUID as their value (names resolved, as Ironic)."""
+    setting = [op for op in ops if op["segments"] == ["parent_node"] and op["op"] in ("add", "replace")
+               and isinstance(op.get("value"), str)]
+    if setting:
+        owner = svc.nodes.get(ident)["owner"]
+        for op in setting:
+            op["value"] = _parent_uuid(svc, op["value"], owner)
 
 
 def _editable_doc(node: Record) -> dict[str, Any]:
@@ -90,6 +119,7 @@ def update(svc: Services, ident: str, patch: Any, version: int, reset_interfaces
             raise errors.InvalidParameterValue("The reset_interfaces parameter can only be used with a driver change.")
     if ident != "" and not is_uuid_like(ident) and version < mv.NODE_NAME:
         raise errors.InvalidUUID(uuid=ident)
+    _resolve_parent_ops(svc, ident, ops)
 
     def mutate(node: Record) -> dict[str, Any]:
         _check_updatable(node)
@@ -185,9 +215,12 @@ def _apply_update_rules(
             values["protected_reason"] = None
     if "retired" in values or "retired_reason" in values:
         retired = values.get("retired", node["retired"])
+        if values.get("retired") and node["provision_state"] == states.AVAILABLE:  # Ironic's check and words
+            raise errors.InvalidState(f"Node {node['uuid']} can not have 'retired' set in provision state "
+                                      f"'available', the current state is '{node['provision_state']}'")
         if not retired:
             if values.get("retired_reason"):
-                raise errors.InvalidParameterValue("retired_reason can only be set on a retired node.")
+                raise errors.InvalidParameterValue("The retired_reason field can only be set when retired is True")
             values["retired_reason"] = None
     return values
 

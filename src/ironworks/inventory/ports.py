@@ -50,7 +50,13 @@ def check_uuid(ident: str) -> str:
     return ident.lower()
 
 
-def find(svc: Services, ident: str) -> Record:
+def find(svc: Services, ident: str, version: int = 1) -> Record:
+    """A port by UUID, or from API 1.88 on also by name (as Ironic; DELETE stays UUID-only there)."""
+    if not is_uuid_like(ident) and version >= mv.PORT_NAME:
+        named = svc.ports.list(filters={"name": ident}, limit=1)
+        if not named:
+            raise errors.PortNotFound(port=ident)
+        return named[0]
     return svc.ports.get(check_uuid(ident))
 
 

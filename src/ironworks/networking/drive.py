@@ -52,7 +52,7 @@ def _attachment(att: vifs.AttachedNetwork) -> from_vifs.Attachment:
 
 def layout_for(lk: NetLookup, node_id: int) -> nd.Layout | None:
     """The node's network layout from its ports, portgroups and VIFs; None without VIFs."""
-    attached = vifs.attached(lk, node_id)
+    attached = [v for v in vifs.attached(lk, node_id) if v.networks]  # plain VIFs (plain_vifs.py) carry none
     if not attached:
         return None
     placements = [Placement(v.vif_id, NicKind(v.kind), v.nic_uuid, None, v.reason or "") for v in attached]

@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 from ironworks import errors
 from ironworks.db.repos.base import Record
-from ironworks.db.repos.networks import NetLookup, NetworkNotFound, VifNotFound, visible
+from ironworks.db.repos.networks import NetLookup, NetworkNotFound, visible
 from ironworks.identifiers import is_uuid_like, new_uuid, normalize_mac
-from ironworks.networking import addressing, live
+from ironworks.networking import addressing, live, plain_vifs
 from ironworks.networking.networks import repo
 from ironworks.networking.nic_selection import (
     NetworkRef,
@@ -166,6 +166,11 @@ def _attach(svc: Services, node_ident: str, body: dict[str, Any], holder: str | 
     def work(lk: NetLookup) -> AttachedVif:
         node = lk.node(node_ident, lock=True)
         live.check_lock(node, holder)
+        if plain_vifs.is_plain(body, node, lambda ident: usable(lk, ident, scope) is not None):
+            # noop/flat: a plain VIF id, recorded on a free NIC as Ironic does (plain_vifs.py)
+            pinned_nic = _pinned_nic(body, lk.ports(node["id"]), lk.portgroups(node["id"]))
+            kind, nic = plain_vifs.attach(lk, node, body["id"], pinned_nic)
+            return AttachedVif(body["id"], kind, nic, None, ())
         vif_id, wanted = _wanted(body, lk, scope)
         if lk.vif_exists(vif_id):
             raise errors.VifAlreadyAttached(vif=vif_id, object_type="node", object_uuid="(another VIF)")
@@ -271,7 +276,9 @@ def _detach(
                         f"detach one by its id ({', '.join(v['vif_id'] for v in match)})."
                     )
         if not match:
-            raise VifNotFound(vif=vif_ident, node=node["uuid"])
+            if node.get("network_interface") == "noop":  # Ironic's noop interface detaches anything (204)
+                return lambda _lk: None
+            raise errors.VifNotAttached(vif=vif_ident, node=node["uuid"])  # 400, in Ironic's words
         vif = match[0]
         lk.delete_vif(vif["id"])
         lk.set_nic_vif(vif["attached_kind"], vif["attached_uuid"], None)

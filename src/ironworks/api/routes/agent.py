@@ -26,6 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ironworks import errors, states
+from ironworks.api import microversion as mv
 from ironworks.api.common import Ctx, Reply, endpoint, error_response, version_headers
 from ironworks.conductor.service import Conductor
 from ironworks.conductor.task import acquire, load
@@ -395,8 +396,9 @@ def post_result(ctx: Ctx) -> Any:
 
 # --- inventory ------------------------------------------------------------------------------------------------
 def get_inventory(ctx: Ctx) -> Any:
-    # Ironic gates this at 1.81; Ironworks serves it at every version as an extension, like node history.
     ctx.check_params(())
+    if ctx.version < mv.INVENTORY:  # as Ironic: no inventory sub-resource below 1.81 (404)
+        raise errors.NotFound(f"The resource could not be found: {ctx.request.url.path}")
     node = inventory.find(ctx.services, ctx.path_params["node"], ctx.version)
     with ctx.services.db.read() as session:
         row = repo.get_inventory(session, node["id"])

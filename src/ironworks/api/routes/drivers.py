@@ -42,20 +42,47 @@ def _render(ctx: Ctx, hw: HardwareType, detail: bool) -> dict[str, Any]:
     return out
 
 
+def _fields(ctx: Ctx) -> list[str] | None:
+    """``?fields=`` (API 1.77, 406 below, as Ironic): which fields to keep (``links`` always stays)."""
+    raw = ctx.q_str("fields")
+    if raw is None:
+        return None
+    if ctx.version < mv.DRIVER_FIELDS:
+        raise errors.NotAcceptable()
+    return [f.strip() for f in raw.split(",") if f.strip()]
+
+
+def _select(out: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    if fields is None:
+        return out
+    invalid = sorted(set(fields) - set(out))
+    if invalid:
+        raise errors.InvalidParameterValue(f'Field(s) "{", ".join(invalid)}" are not valid')
+    return {k: v for k, v in out.items() if k in fields or k == "links"}
+
+
 def list_drivers(ctx: Ctx) -> Any:
     ctx.check_params(("type", "detail", "fields"))
     kind = ctx.q_str("type")
+    raw_detail = ctx.q_str("detail")
+    if (kind is not None or raw_detail is not None) and ctx.version < mv.DYNAMIC_DRIVERS:
+        raise errors.NotAcceptable(f"Request not acceptable. The minimal required API version should be "
+                                   f"1.{mv.DYNAMIC_DRIVERS}")
     if kind not in (None, "classic", "dynamic"):
         raise errors.InvalidParameterValue(f"Invalid driver type {kind!r}: use 'classic' or 'dynamic'.")
-    detail = parse_bool("detail", ctx.q_str("detail")) if ctx.q_str("detail") is not None else False
+    detail = parse_bool("detail", raw_detail) if raw_detail is not None else False
+    fields = _fields(ctx)
+    if fields is not None and detail:
+        raise errors.Invalid("Can not specify ?detail=True and fields in the same request.")
     hws = [] if kind == "classic" else list(ctx.services.drivers.hardware_types.values())
-    return {"drivers": [_render(ctx, hw, detail) for hw in hws]}
+    return {"drivers": [_select(_render(ctx, hw, detail or fields is not None), fields) for hw in hws]}
 
 
 def show_driver(ctx: Ctx) -> Any:
     ctx.check_params(("fields",))
+    fields = _fields(ctx)
     hw = ctx.services.drivers.get(ctx.path_params["driver"])
-    return _render(ctx, hw, True)
+    return _select(_render(ctx, hw, True), fields)
 
 
 def driver_properties(ctx: Ctx) -> Any:

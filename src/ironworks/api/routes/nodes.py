@@ -22,7 +22,22 @@ _LIST_PARAMS = (
     "limit", "marker", "sort_key", "sort_dir", "fields", "detail", "instance_uuid", "associated", "maintenance",
     "retired", "provision_state", "driver", "resource_class", "fault", "conductor_group", "owner", "lessee",
     "description_contains", "conductor", "chassis_uuid", "shard", "sharded", "parent_node", "include_children",
+    "instance_name",
 )
+
+
+def _fields(ctx: Ctx, hidden: frozenset[str]) -> list[str] | None:
+    """``?fields=``: unknown names 400, names newer than the request's version 406 (as Ironic)."""
+    fields = ctx.q_fields(schema.API_FIELDS)
+    too_new = sorted(set(fields or ()) & hidden)
+    if too_new:
+        raise errors.NotAcceptable(f"Field(s) {', '.join(too_new)} are not acceptable in API version 1.{ctx.version}.")
+    return fields
+
+
+def _not_found(ctx: Ctx) -> errors.IronworksError:
+    """Ironic's answer for a node sub-resource older versions do not have (pecan's 404)."""
+    return errors.NotFound(f"The resource could not be found: {ctx.request.url.path}")
 
 
 def render(ctx: Ctx, node: Record, fields: list[str] | None = None,
@@ -46,7 +61,7 @@ def _list(ctx: Ctx, detail: bool) -> dict[str, Any]:
             raise errors.Invalid("The 'detail' parameter cannot be used on /v1/nodes/detail.")
         detail = parse_bool("detail", ctx.q_str("detail"))
     hidden = mv.hidden_fields(mv.NODE_FIELDS, ctx.version)
-    fields = ctx.q_fields(set(schema.API_FIELDS) - hidden)
+    fields = _fields(ctx, hidden)
     if fields is not None and detail:
         raise errors.Invalid("Can not specify ?detail=True and fields in the same request.")
     limit, marker, sort_key, sort_dir = ctx.q_pagination(SORTABLE)
@@ -57,10 +72,14 @@ def _list(ctx: Ctx, detail: bool) -> dict[str, Any]:
     q = ctx.q_str
     if q("instance_uuid") is not None:
         filters["instance_uuid"] = normalize_uuid(q("instance_uuid"), "instance_uuid")
-    for name in ("associated", "maintenance", "retired", "sharded"):
+    for name in ("associated", "maintenance", "retired", "sharded", "include_children"):
         value = ctx.q_bool(name)
         if value is not None:
             filters[name] = value
+    if "sharded" in filters:
+        mv.require(ctx.version, mv.SHARD, "Filtering by sharded")
+    if "include_children" in filters and not detail:  # Ironic does not check the version on /nodes/detail
+        mv.require(ctx.version, mv.PARENT_NODE, "Filtering by include_children")
     if q("provision_state") is not None:
         mv.require(ctx.version, mv.PROVISION_STATE_FILTER, "Filtering by provision_state")
         if q("provision_state") not in states.ALL_STATES:
@@ -75,10 +94,15 @@ def _list(ctx: Ctx, detail: bool) -> dict[str, Any]:
     for name, since in (("driver", mv.DRIVER_FILTER), ("resource_class", mv.RESOURCE_CLASS),
                         ("conductor_group", mv.CONDUCTOR_GROUP), ("owner", mv.OWNER), ("lessee", mv.LESSEE),
                         ("description_contains", mv.DESCRIPTION), ("shard", mv.SHARD),
-                        ("parent_node", mv.PARENT_NODE)):
+                        ("parent_node", mv.PARENT_NODE), ("instance_name", mv.INSTANCE_NAME)):
         if q(name) is not None:
-            mv.require(ctx.version, since, f"Filtering by {name}")
+            if name != "parent_node" or not detail:  # Ironic does not check the version on /nodes/detail
+                mv.require(ctx.version, since, f"Filtering by {name}")
             filters[name] = q(name)
+    if "shard" in filters:  # ?shard=a,b: any of them
+        filters["shard_in"] = [v.strip() for v in filters.pop("shard").split(",") if v.strip()]
+    # child nodes are listed only when asked for (Ironic, every version)
+    filters["exclude_children"] = not filters.pop("include_children", False) and "parent_node" not in filters
     if q("chassis_uuid") is not None:
         filters["chassis_uuid"] = normalize_uuid(q("chassis_uuid"), "chassis_uuid")
     conductor = q("conductor")
@@ -116,7 +140,7 @@ def create_node(ctx: Ctx) -> Any:
 def show_node(ctx: Ctx) -> Any:
     ctx.check_params(("fields",))
     hidden = mv.hidden_fields(mv.NODE_FIELDS, ctx.version)
-    fields = ctx.q_fields(set(schema.API_FIELDS) - hidden)
+    fields = _fields(ctx, hidden)
     node = inventory.find(ctx.services, ctx.path_params["node"], ctx.version)
     return render(ctx, node, fields)
 
@@ -178,20 +202,37 @@ def unset_maintenance(ctx: Ctx) -> Any:
     return Reply(202)
 
 
+def _require_traits(ctx: Ctx) -> None:
+    """Below 1.37 Ironic has no traits sub-resource: GET/DELETE fall to pecan's 404, PUT to its 405."""
+    if ctx.version < mv.NODE_TRAITS:
+        if ctx.request.method == "PUT":
+            err = errors.IronworksError(f"Method PUT is not allowed on {ctx.request.url.path}.")
+            err.http_status = 405
+            raise err
+        raise _not_found(ctx)
+
+
+_TRAITS_USAGE = ("A single node trait may be added via PUT /v1/nodes/<node identifier>/traits/<trait> with no body, "
+                 "or all node traits may be replaced via PUT /v1/nodes/<node identifier>/traits with the list of "
+                 "traits specified in the request body.")
+
+
 def get_traits(ctx: Ctx) -> Any:
     ctx.check_params(())
-    mv.require(ctx.version, mv.NODE_TRAITS, "Node traits")
+    _require_traits(ctx)
     node = inventory.find(ctx.services, ctx.path_params["node"], ctx.version)
     return {"traits": node["traits"]}
 
 
 def set_traits(ctx: Ctx) -> Any:
     ctx.check_params(())
-    mv.require(ctx.version, mv.NODE_TRAITS, "Node traits")
-    body = ctx.json_object()
+    _require_traits(ctx)
+    body = ctx.json_object() if ctx.raw_body.strip() else {}
     unknown = set(body) - {"traits"}
-    if unknown or "traits" not in body:
-        raise errors.Invalid("The body must be {\"traits\": [...]}.")
+    if unknown:
+        raise errors.Invalid(f"Unknown argument(s): {', '.join(sorted(unknown))}.")
+    if "traits" not in body:
+        raise errors.Invalid(_TRAITS_USAGE)
     inventory.find(ctx.services, ctx.path_params["node"], ctx.version)
     inventory.set_traits(ctx.services, ctx.path_params["node"], body["traits"])
     return Reply(204)
@@ -199,17 +240,22 @@ def set_traits(ctx: Ctx) -> Any:
 
 def add_trait(ctx: Ctx) -> Any:
     ctx.check_params(())
-    mv.require(ctx.version, mv.NODE_TRAITS, "Node traits")
+    _require_traits(ctx)
     if ctx.raw_body.strip():
-        raise errors.Invalid("Adding one trait takes no body: the trait is in the URL.")
+        body = ctx.json()
+        if isinstance(body, dict) and "traits" in body:
+            raise errors.Invalid(_TRAITS_USAGE)
+        if body:  # as Ironic: an empty body ({} or null) is no body
+            raise errors.Invalid("No body should be provided when adding a trait")
     inventory.find(ctx.services, ctx.path_params["node"], ctx.version)
     inventory.add_trait(ctx.services, ctx.path_params["node"], ctx.path_params["trait"])
-    return Reply(204, headers={"Location": f"{ctx.base_url}/v1/nodes/{ctx.path_params['node']}/traits"})
+    location = f"{ctx.base_url}/v1/nodes/{ctx.path_params['node']}/traits/{ctx.path_params['trait']}"
+    return Reply(204, headers={"Location": location})
 
 
 def remove_trait(ctx: Ctx) -> Any:
     ctx.check_params(())
-    mv.require(ctx.version, mv.NODE_TRAITS, "Node traits")
+    _require_traits(ctx)
     inventory.find(ctx.services, ctx.path_params["node"], ctx.version)
     inventory.remove_trait(ctx.services, ctx.path_params["node"], ctx.path_params["trait"])
     return Reply(204)
@@ -217,10 +263,22 @@ def remove_trait(ctx: Ctx) -> Any:
 
 def remove_all_traits(ctx: Ctx) -> Any:
     ctx.check_params(())
-    mv.require(ctx.version, mv.NODE_TRAITS, "Node traits")
+    _require_traits(ctx)
     inventory.find(ctx.services, ctx.path_params["node"], ctx.version)
     inventory.set_traits(ctx.services, ctx.path_params["node"], [])
     return Reply(204)
+
+
+def list_children(ctx: Ctx) -> Any:
+    """``GET /v1/nodes/{node}/children`` (1.83): the child nodes' uuids; ``links`` is one object, as in Ironic."""
+    ctx.check_params(())
+    if ctx.version < mv.PARENT_NODE:
+        raise _not_found(ctx)
+    node = inventory.find(ctx.services, ctx.path_params["node"], ctx.version)
+    filters: dict[str, Any] = {**ctx.list_scope(), "parent_node": node["uuid"]}
+    children = ctx.services.nodes.list(filters=filters, with_traits=False)
+    return {"children": [c["uuid"] for c in children],
+            "links": {"href": f"{ctx.base_url}/v1/nodes?parent_node={node['uuid']}", "rel": "children"}}
 
 
 def validate_node(ctx: Ctx) -> Any:
@@ -245,4 +303,5 @@ routes = [
     Route("/v1/nodes/{node}/traits/{trait}", endpoint(add_trait), methods=["PUT"]),
     Route("/v1/nodes/{node}/traits/{trait}", endpoint(remove_trait), methods=["DELETE"]),
     Route("/v1/nodes/{node}/validate", endpoint(validate_node), methods=["GET"]),
+    Route("/v1/nodes/{node}/children", endpoint(list_children), methods=["GET"]),
 ]

@@ -146,7 +146,7 @@ def list_portgroup_ports_detail(ctx: Ctx) -> Any:
 def show_port(ctx: Ctx) -> Any:
     ctx.check_params(("fields",))
     fields = versioned_fields(ctx, mv.PORT_FIELDS, schema.API_FIELDS)
-    port = inventory.find(ctx.services, ctx.path_params["port"])
+    port = inventory.find(ctx.services, ctx.path_params["port"], ctx.version)
     return schema.to_api(port, version=ctx.version, base_url=ctx.base_url, fields=fields)
 
 
@@ -159,7 +159,8 @@ def create_port(ctx: Ctx) -> Any:
 
 def update_port(ctx: Ctx) -> Any:
     ctx.check_params(())
-    port = inventory.update(ctx.services, ctx.path_params["port"], ctx.json(), ctx.version)
+    ident = inventory.find(ctx.services, ctx.path_params["port"], ctx.version)["uuid"]  # by name from 1.88
+    port = inventory.update(ctx.services, ident, ctx.json(), ctx.version)
     return schema.to_api(port, version=ctx.version, base_url=ctx.base_url)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks import errors
+from ironworks.api import microversion as mv
 from ironworks.api.common import MAX_LIMIT, Ctx, Reply, endpoint
 from ironworks.api.schemas.nodes import _iso
 from ironworks.conductor import intake
@@ -55,7 +56,6 @@ def supported_boot_devices(ctx: Ctx) -> Any:
 # --- RAID --------------------------------------------------------------------------------------------------------
 def set_target_raid_config(ctx: Ctx) -> Any:
     """``PUT /v1/nodes/{node}/states/raid``: store the target RAID configuration the raid interface builds."""
-    from ironworks.api import microversion as mv
     from ironworks.drivers import raid_config
 
     ctx.check_params(())
@@ -79,20 +79,27 @@ def set_target_raid_config(ctx: Ctx) -> Any:
 # --- history ----------------------------------------------------------------------------------------------------
 def _history_item(ctx: Ctx, node: Record, item: Record, detail: bool) -> dict[str, Any]:
     link = f"/v1/nodes/{node['uuid']}/history/{item['uuid']}"
+    event = item["event"] or ""
+    if not detail and len(event) > 255:  # Ironic shortens the event of a plain listing
+        event = event[:251] + "..."
     out: dict[str, Any] = {
         "uuid": item["uuid"], "created_at": _iso(item["created_at"]), "severity": item["severity"],
-        "event": item["event"],
-        "links": [{"href": f"{ctx.base_url}{link}", "rel": "self"},
-                  {"href": f"{ctx.base_url}{link.removeprefix('/v1')}", "rel": "bookmark"}],
+        "event": event,
+        "links": [{"href": f"{ctx.base_url}{link}", "rel": "self"}],
     }
     if detail:
         out.update(event_type=item["event_type"], conductor=item["conductor"], user=item["user"])
+        # 1.113 / 1.115 fields: Ironworks does not record them (yet), so they are unknown (null)
+        if ctx.version >= mv.HISTORY_PROJECT:
+            out["project"] = None
+        if ctx.version >= mv.HISTORY_FIELDS:
+            out.update(state=None, target_provision_state=None, duration_seconds=None)
     return out
 
 
 def _history_node(ctx: Ctx) -> Record:
-    # Ironic gates history at 1.78; Ironworks advertises less (docs/api-compatibility.md) but serves it at every
-    # version as an extension, so operators can read why a node failed.
+    if ctx.version < mv.HISTORY:  # as Ironic: no history sub-resource below 1.78 (404)
+        raise errors.NotFound(f"The resource could not be found: {ctx.request.url.path}")
     return inventory.find(ctx.services, ctx.path_params["node"], ctx.version)
 
 

@@ -45,20 +45,24 @@ def v1(ctx: Ctx) -> Any:
             {"href": "https://docs.openstack.org/ironic/latest/contributor/webapi.html", "rel": "describedby",
              "type": "text/html"},
         ],
-        "media_types": [{"base": "application/json", "type": "application/vnd.openstack.ironic.v1+json"}],
+        # an object, as Ironic's code answers (its API reference shows a list)
+        "media_types": {"base": "application/json", "type": "application/vnd.openstack.ironic.v1+json"},
         "chassis": _links(ctx, "chassis"),
         "nodes": _links(ctx, "nodes"),
         "ports": _links(ctx, "ports"),
         "drivers": _links(ctx, "drivers"),
         "version": _version(ctx),
     }
-    if ctx.version >= mv.PORTGROUPS:
-        body["portgroups"] = _links(ctx, "portgroups")
+    # the resources this version has and Ironworks serves (Ironic lists volume, conductors, events … too)
+    for resource, since in (("portgroups", mv.PORTGROUPS), ("lookup", 22), ("heartbeat", 22),
+                            ("allocations", mv.ALLOCATIONS)):
+        if ctx.version >= since:
+            body[resource] = _links(ctx, resource)
     return body
 
 
 routes = [
-    Route("/", endpoint(root, versioned=False), methods=["GET"]),
+    Route("/", endpoint(root), methods=["GET"]),  # versioned: Ironic's root answer carries the version headers
     Route("/v1", endpoint(v1), methods=["GET"]),
     Route("/v1/", endpoint(v1), methods=["GET"]),
 ]

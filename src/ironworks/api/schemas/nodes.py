@@ -32,7 +32,7 @@ API_FIELDS: tuple[str, ...] = (
     "allocation_uuid", "automated_clean", "bios_interface", "boot_interface", "boot_mode", "chassis_uuid",
     "clean_step", "conductor", "conductor_group", "console_enabled", "console_interface", "created_at",
     "deploy_interface", "deploy_step", "description", "disable_power_off", "driver", "driver_info",
-    "driver_internal_info", "extra", "fault", "firmware_interface", "inspect_interface",
+    "driver_internal_info", "extra", "fault", "firmware_interface", "health", "inspect_interface",
     "inspection_finished_at", "inspection_started_at", "instance_info", "instance_name", "instance_uuid",
     "last_error", "lessee", "maintenance", "maintenance_reason", "management_interface", "name", "network_data",
     "network_interface", "owner", "parent_node", "power_interface", "power_state", "properties", "protected",
@@ -162,7 +162,8 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() + "+00:00"
 
 
-_SPECIAL_FIELDS = frozenset({"conductor", "allocation_uuid", "driver_info", "driver_internal_info", "instance_info",
+_SPECIAL_FIELDS = frozenset({"conductor", "allocation_uuid", "health", "driver_info", "driver_internal_info",
+                             "instance_info",
                              "provision_state", *_DATETIME_FIELDS})
 
 
@@ -190,6 +191,8 @@ def to_api(
     for field in special:
         if field == "conductor":
             out[field] = conductor
+        elif field == "health":
+            out[field] = None  # API 1.109: the BMC's health; no driver here reports one yet (unknown)
         elif field == "allocation_uuid":
             # a claimed node's instance_uuid is its allocation's uuid (scheduler/allocation.py keeps it so)
             out[field] = record.get("allocation_uuid") or (record["instance_uuid"] if record.get("allocation_id")

@@ -5,7 +5,8 @@
 3. The plan is the driver's clean steps with priority > 0, highest first (automated), or the user's steps in
    the user's order (manual; validated at the API, 400 before any state change).
 4. The cleaning network is plugged and the deploy interface prepares cleaning; if it must wait for the ramdisk,
-   the node parks in ``clean wait`` and the agent's call back continues with ``resume``.
+   the node parks in ``clean wait`` and the agent's call back continues with ``resume``. Manual cleaning with
+   ``disable_ramdisk`` (steps that need no ramdisk only, checked at the API) skips this step.
 5. Each step runs in turn, shown in ``clean_step``; a step may also ask to wait.
 6. Cleaning is torn down, ``clean_step`` cleared, and the node moves ``done`` → ``available`` (automated) or
    ``manage`` → ``manageable`` (manual). Any failure: ``clean failed`` with ``last_error``.
@@ -40,6 +41,11 @@ def run(task: Task, args: dict[str, Any]) -> None:
         finish(task, manual=False)
         return
     steprunner.store_plan(task, "clean", plan)
+    if args.get("disable_ramdisk"):  # API 1.70: steps that need no ramdisk, so no cleaning network or boot
+        task.node["driver_internal_info"]["cleaning_disable_ramdisk"] = True  # Ironic's key, read by finish()
+        resume(task)
+        return
+    task.node["driver_internal_info"].pop("cleaning_disable_ramdisk", None)  # left by a failed earlier one
     task.driver.network.add_cleaning_network(task)
     if task.driver.deploy.prepare_cleaning(task) == WAIT:
         task.process_event("wait", target=task.node["target_provision_state"], release=True,
@@ -55,12 +61,14 @@ def resume(task: Task) -> None:
 
 
 def finish(task: Task, manual: bool) -> None:
-    if task.driver.get("deploy") is not None:
-        task.driver.deploy.tear_down_cleaning(task)
-    if task.driver.get("network") is not None:
-        task.driver.network.remove_cleaning_network(task)
+    info = steprunner.cleared_info(task, "clean")
+    if not info.pop("cleaning_disable_ramdisk", False):  # nothing was prepared without the ramdisk
+        if task.driver.get("deploy") is not None:
+            task.driver.deploy.tear_down_cleaning(task)
+        if task.driver.get("network") is not None:
+            task.driver.network.remove_cleaning_network(task)
     task.process_event("manage" if manual else "done", release=True, clean_step={},
-                       driver_internal_info=steprunner.cleared_info(task, "clean"), last_error=None)
+                       driver_internal_info=info, last_error=None)
 
 
 def fail_target(task: Task) -> str:

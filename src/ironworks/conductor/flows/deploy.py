@@ -2,7 +2,8 @@
 
 1. The API moved the node to ``deploying`` (target ``active``), stored the configdrive in instance_info and
    recorded the intent; a rebuild also comes from ``active`` / ``error``.
-2. power, deploy and boot validate the node (no I/O).
+2. power, deploy and boot validate the node (no I/O); ``instance_info.image_type`` and
+   ``driver_internal_info.is_whole_disk_image`` are recorded, as Ironic does.
 3. A rebuild first cleans up the old instance's boot configuration.
 4. The deploy interface prepares, and the provisioning network is plugged. A config drive given as a dict is
    built now, its network_data generated from the node's VIFs unless given (networking/drive.py).
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 def run(task: Task, args: dict[str, Any]) -> None:
     flows.validate(task, "power", "deploy", "boot")
+    record_image_type(task)
     if args.get("rebuild"):
         task.driver.boot.clean_up_instance(task)
     task.driver.deploy.prepare(task)
@@ -35,6 +37,17 @@ def run(task: Task, args: dict[str, Any]) -> None:
     drive.store_configdrive(task)
     steprunner.store_plan(task, "deploy", steps.deploy_plan(task.driver, args.get("deploy_steps")))
     resume(task)
+
+
+def record_image_type(task: Task) -> None:
+    """As Ironic: ``instance_info.image_type`` and ``driver_internal_info.is_whole_disk_image``, which tools read.
+
+    Ironworks deploys whole-disk images (the image checks refuse others before a deploy starts).
+    """
+    info = dict(task.node["instance_info"] or {})
+    image_type = info.setdefault("image_type", "whole-disk")
+    task.write(instance_info=info)
+    task.set_internal(is_whole_disk_image=image_type == "whole-disk")
 
 
 def resume(task: Task) -> None:

@@ -118,6 +118,11 @@ class NodeRepo:
                 yield NODES.c.uuid.in_(value)
             elif key == "project":  # the caller's project owns or leases it (auth/hook.py list_scope)
                 yield or_(NODES.c.owner == value, NODES.c.lessee == value)
+            elif key == "shard_in":
+                yield NODES.c.shard.in_(value)
+            elif key == "exclude_children":
+                if value:
+                    yield NODES.c.parent_node.is_(None)
             elif key == "sharded":
                 yield NODES.c.shard.is_not(None) if value else NODES.c.shard.is_(None)
             else:
