@@ -137,6 +137,8 @@ def create(svc: Services, body: dict[str, Any], version: int) -> Record:
             "is_smartnic": values["is_smartnic"],
             "extra": values["extra"],
             "internal_info": {},
+            "name": values["name"],  # API 1.88
+            "description": values["description"],  # API 1.97
         }
 
     port = svc.ports.create(build)
@@ -180,6 +182,8 @@ def update(svc: Services, ident: str, patch: Any, version: int) -> Record:
             "pxe_enabled",
             "physical_network",
             "is_smartnic",
+            "name",  # not version-checked on PATCH, as Ironic
+            "description",
         ):
             if values[field] != port[field]:
                 cols[field] = values[field]

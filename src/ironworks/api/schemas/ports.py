@@ -37,9 +37,11 @@ DEFAULT_LIST_FIELDS = ("uuid", "address")
 PATCHABLE = frozenset(
     {
         "address",
+        "description",
         "extra",
         "is_smartnic",
         "local_link_connection",
+        "name",
         "node_uuid",
         "physical_network",
         "portgroup_uuid",
@@ -70,6 +72,8 @@ class PortCreate(BaseModel):
     physical_network: Annotated[StrictStr, Field(max_length=PHYSNET_MAX)] | None = None
     portgroup_uuid: StrictStr | None = None
     is_smartnic: BoolLike | None = None
+    name: Annotated[StrictStr, Field(max_length=255)] | None = None  # API 1.88
+    description: Annotated[StrictStr, Field(max_length=255)] | None = None  # API 1.97
 
 
 def reject_newer_fields(fields: Any, version: int) -> None:
