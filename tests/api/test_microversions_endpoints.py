@@ -122,7 +122,8 @@ REQUEST_ID = re.compile(r"^req-[0-9a-f-]{36}$")
 
 
 @pytest.mark.parametrize(("method", "path", "status"), [
-    ("GET", "/", 200), ("GET", "/v1/nodes", 200), ("GET", "/v1/nope", 404), ("GET", "/v1/nodes/7a9a2b1e-0c4e-4b57-9d8e-3f2f5e0d1c11", 404),
+    ("GET", "/", 200), ("GET", "/v1/nodes", 200), ("GET", "/v1/nope", 404),
+    ("GET", "/v1/nodes/7a9a2b1e-0c4e-4b57-9d8e-3f2f5e0d1c11", 404),
     ("POST", "/v1/drivers", 405), ("GET", "/nothing/here", 404),
 ])
 def test_every_answer_has_request_id_and_version_headers(service, method, path, status):
