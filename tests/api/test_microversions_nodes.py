@@ -157,3 +157,12 @@ def test_shard_filter_takes_a_list(api):
     assert {n["name"] for n in r.json()["nodes"]} == {"a1", "c1"}
     r = api.get("/v1/nodes", params={"sharded": "true"})
     assert {n["name"] for n in r.json()["nodes"]} == {"a1", "b1", "c1"}
+
+
+def test_disable_power_off_refuses_power_off(api):
+    """Behaviour at every version (Ironic's PowerStateFailure, 409) once the 1.95 field is set."""
+    node = make_node(api, disable_power_off=True)
+    for target in ("power off", "soft power off"):
+        r = api.put(f"/v1/nodes/{node['uuid']}/states/power", json={"target": target})
+        assert r.status_code == 409, r.text
+        assert fault(r)["faultstring"] == f"Failed to set node power state to {target}."

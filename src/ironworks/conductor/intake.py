@@ -265,7 +265,8 @@ def set_power(svc: Services, node: Record, body: dict[str, Any], version: int, r
     if node["provision_state"] in (states.CLEANWAIT, states.CLEANING):
         raise errors.InvalidStateRequested(action=target, node=node["uuid"], state=node["provision_state"])
     if target in (states.POWER_OFF, states.SOFT_POWER_OFF) and node.get("disable_power_off"):
-        raise errors.Invalid(f"Failed to change power state to '{target}': power off is disabled for this node.")
+        # Ironic's PowerStateFailure (an InvalidState: 409) and its words
+        raise errors.InvalidState(f"Failed to set node power state to {target}.")
     _validate_interfaces(svc, node, ("power",), "power")
     conductor = _conductor(svc)
     expected = states.POWER_OFF if target in (states.POWER_OFF, states.SOFT_POWER_OFF) else states.POWER_ON
