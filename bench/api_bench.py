@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+#: the microversion every request asks for (``--api-version``; 1.115 is the newest Ironworks serves)
 HEADERS = {"X-OpenStack-Ironic-API-Version": "1.65"}
 
 
@@ -147,7 +148,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=11, help="list repetitions; the median is printed")
     parser.add_argument("--url", help="an already running Ironic-compatible API (else start ironworks serve)")
     parser.add_argument("--database-url", help="database for the service this script starts")
+    parser.add_argument("--api-version", default="1.65", help="microversion to ask for, e.g. 1.115 or latest")
     args = parser.parse_args()
+    HEADERS["X-OpenStack-Ironic-API-Version"] = args.api_version
     if args.url:
         print(json.dumps(run(args.url.rstrip("/"), args.nodes, args.concurrency, args.repeat)))
         return

@@ -43,11 +43,11 @@ FAILED = {"deploy failed", "clean failed", "inspect failed", "adopt failed", "re
 class Http:
     """One keep-alive connection per thread to the API."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, version: str = VERSION) -> None:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.local = threading.local()
-        self.headers = {"X-OpenStack-Ironic-API-Version": VERSION, "Content-Type": "application/json"}
+        self.headers = {"X-OpenStack-Ironic-API-Version": version, "Content-Type": "application/json"}
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
         data = json.dumps(body).encode() if body is not None else None
@@ -112,7 +112,7 @@ def _settle(http_: Http, uuids: set[str], state: str, poll: float, timeout: floa
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     prefix = f"bench-{uuid.uuid4().hex[:8]}-"
-    http_ = Http(args.url)
+    http_ = Http(args.url, getattr(args, "api_version", VERSION))
     result: dict[str, Any] = {"url": args.url, "nodes": args.nodes, "concurrency": args.concurrency, "phases": {}}
     errors = 0
     uuids: list[str] = []
@@ -159,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1800, help="seconds a phase may take")
     parser.add_argument("--list-repeat", type=int, default=5)
     parser.add_argument("--cleanup", action="store_true", help="delete the nodes afterwards")
+    parser.add_argument("--api-version", default=VERSION, help="microversion to ask for, e.g. 1.115 or latest")
     args = parser.parse_args(argv)
     print(json.dumps(run(args)))
     return 0
