@@ -109,7 +109,9 @@ def update(svc: Services, ident: str, patch: Any, version: int, reset_interfaces
     for op in ops:
         field = op["segments"][0]
         since = mv.NODE_FIELDS.get(field)
-        if since is not None and version < since:
+        # as Ironic's reject_patch_in_newer_versions: a non-empty add/replace of the field itself
+        if (since is not None and version < since and len(op["segments"]) == 1 and op["op"] in ("add", "replace")
+                and op["value"]):
             raise errors.NotAcceptable(f"Patching '{field}' requires API version 1.{since} or newer.")
         if field == "chassis_uuid" and op["op"] == "remove" and version < mv.UNSET_CHASSIS:
             raise errors.NotAcceptable("Removing chassis_uuid requires API version 1.25 or newer.")

@@ -144,11 +144,14 @@ def check_conductor_group(value: str | None) -> str:
 
 
 def reject_newer_fields(body: dict[str, Any], version: int) -> None:
-    """Fields introduced after the request's version may not be set (406), as in Ironic."""
+    """Fields introduced after the request's version may not be set (406), as in Ironic.
+
+    As Ironic's ``reject_fields_in_newer_versions``: an empty value (null; ``""`` for conductor_group) passes.
+    """
     for field in body:
         since = mv.NODE_FIELDS.get(field)
         if since is not None and version < since:
-            if field == "name" and body[field] is None:
+            if body[field] is None or (field == "conductor_group" and body[field] == ""):
                 continue
             raise errors.NotAcceptable(
                 f"The field '{field}' requires API version 1.{since} or newer; 1.{version} was requested."
