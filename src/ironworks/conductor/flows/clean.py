@@ -61,12 +61,14 @@ def resume(task: Task) -> None:
 
 
 def finish(task: Task, manual: bool) -> None:
-    info = steprunner.cleared_info(task, "clean")
-    if not info.pop("cleaning_disable_ramdisk", False):  # nothing was prepared without the ramdisk
+    without_ramdisk = (task.node["driver_internal_info"] or {}).get("cleaning_disable_ramdisk", False)
+    if not without_ramdisk:  # nothing was prepared when cleaning ran without the ramdisk
         if task.driver.get("deploy") is not None:
             task.driver.deploy.tear_down_cleaning(task)
         if task.driver.get("network") is not None:
             task.driver.network.remove_cleaning_network(task)
+    info = steprunner.cleared_info(task, "clean")  # after the teardown, which may write driver_internal_info
+    info.pop("cleaning_disable_ramdisk", None)
     task.process_event("manage" if manual else "done", release=True, clean_step={},
                        driver_internal_info=info, last_error=None)
 
