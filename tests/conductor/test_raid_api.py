@@ -29,7 +29,7 @@ def test_set_show_and_clear(api):
 
 
 @pytest.mark.parametrize("config", [
-    {}, [], {"logical_disks": "all"}, {"logical_disks": [{"raid_level": "1"}]},
+    [], {"logical_disks": "all"}, {"logical_disks": [{"raid_level": "1"}]},
     {"logical_disks": [{"size_gb": 10}]}, {"logical_disks": [{"size_gb": 10, "raid_level": "7"}]},
     {"logical_disks": [{"size_gb": -1, "raid_level": "1"}]}, {"logical_disks": [{"size_gb": "big", "raid_level": "1"}]},
     {"logical_disks": [{"size_gb": True, "raid_level": "1"}]},

@@ -246,6 +246,8 @@ def list_vifs(svc: Services, node_ident: str) -> list[AttachedVif]:
 
 def detach(svc: Services, node_ident: str, vif_ident: str, scope: str | None = None) -> None:
     """Detach a VIF and release its addresses; on an active node, live (``live.py``)."""
+    if len(vif_ident) > 255:  # no VIF id or network name is longer; Ironic validates it as a UUID or name (400)
+        raise errors.InvalidUuidOrName(name=vif_ident[:64] + "…")
     with live.held(svc, repo(svc).read(lambda lk: lk.node(node_ident))) as task:
         undo = _detach(svc, node_ident, vif_ident, task.ctx.name if task else None, scope)
         if task is not None:
