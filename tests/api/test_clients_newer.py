@@ -38,6 +38,8 @@ def test_openstack_baremetal_cli_newer_options(service, tmp_path: Path):
     assert child["parent_node"] == parent["uuid"]
     children = json.loads(cli("node", "children", "list", "parent", "-f", "json"))
     assert children == {"children": [child["uuid"]]}
+    shards = json.loads(cli("shard", "list", "-f", "json"))
+    assert {(s.get("Name", s.get("name")), s.get("Count", s.get("count"))) for s in shards} == {("s1", 1), ("None", 1)}
     listed = json.loads(cli("node", "list", "--shards", "s1", "s3", "-f", "json"))
     assert [n.get("Name", n.get("name")) for n in listed] == ["parent"], listed
     cli("node", "set", "parent", "--shard", "s2", "--instance-name", "web-1")

@@ -163,3 +163,23 @@ def test_paths_without_v1_are_v1(service, api):
     r = api.get("/nope")
     assert r.status_code == 404
     fault(r)
+
+
+def test_shards_boundary(service, api):
+    for name, shard in (("a1", "a"), ("a2", "a"), ("b1", "b"), ("none", None)):
+        make_node(api, name=name, shard=shard)
+    with service.client("1.81") as c:
+        r = c.get("/v1/shards")
+        assert r.status_code == 404, r.text
+        fault(r)
+        assert "shards" not in c.get("/v1/").json()
+    with service.client("1.82") as c:
+        r = c.get("/v1/shards")
+        assert r.status_code == 200, r.text
+        shards = r.json()["shards"]
+        assert shards[0] == {"name": "a", "count": 2}
+        assert sorted(shards[1:], key=lambda s: s["name"]) == [{"name": "None", "count": 1},
+                                                              {"name": "b", "count": 1}]
+        assert c.get("/v1/shards/a").status_code == 404
+        assert c.get("/v1/shards", params={"x": 1}).status_code == 400
+        assert "shards" in c.get("/v1/").json()

@@ -166,3 +166,15 @@ def test_disable_power_off_refuses_power_off(api):
         r = api.put(f"/v1/nodes/{node['uuid']}/states/power", json={"target": target})
         assert r.status_code == 409, r.text
         assert fault(r)["faultstring"] == f"Failed to set node power state to {target}."
+
+
+def test_instance_name_follows_display_name_when_empty(service, api):
+    """Ironic, at every version: a changed instance_info's display_name fills an empty instance_name."""
+    node = make_node(api)
+    with service.client("1.1") as c:
+        r = c.patch(f"/v1/nodes/{node['uuid']}",
+                    json=[{"op": "add", "path": "/instance_info/display_name", "value": "web-7"}])
+        assert r.status_code == 200, r.text
+    assert api.get(f"/v1/nodes/{node['uuid']}").json()["instance_name"] == "web-7"
+    api.patch(f"/v1/nodes/{node['uuid']}", json=[{"op": "add", "path": "/instance_info/display_name", "value": "x"}])
+    assert api.get(f"/v1/nodes/{node['uuid']}").json()["instance_name"] == "web-7"  # only an empty one is filled

@@ -20,6 +20,7 @@ from ironworks.api.routes import images as image_routes
 from ironworks.api.routes import instances as instance_routes
 from ironworks.api.routes import networks as network_routes
 from ironworks.api.routes import projects as project_routes
+from ironworks.api.routes import shards as shard_routes
 from ironworks.api.routes import vifs as vif_routes
 from ironworks.api.versioning import ApiEnvelope
 
@@ -31,6 +32,7 @@ ROUTE_MODULES += [network_routes, vif_routes]
 ROUTE_MODULES += [audit_routes]
 ROUTE_MODULES += [allocation_routes, flavor_routes, project_routes]
 ROUTE_MODULES += [image_routes, instance_routes]
+ROUTE_MODULES += [shard_routes]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

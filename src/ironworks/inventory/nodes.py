@@ -134,6 +134,7 @@ def update(svc: Services, ident: str, patch: Any, version: int, reset_interfaces
         parse_model(schema.NodePatched, {k: v for k, v in after.items() if v is not None or k in changed})
         values = schema.normalize_common({k: after[k] for k in changed}, version)
         values = _apply_update_rules(svc, node, values, reset_interfaces)
+        _sync_instance_name(node, values)
         if _releases_allocation(node, values):
             released.append(node["allocation_id"])
         return values
@@ -148,6 +149,14 @@ def update(svc: Services, ident: str, patch: Any, version: int, reset_interfaces
 #: states in which a node's instance_uuid may be removed although it has an allocation (Ironic's list)
 _ALLOCATION_RELEASE_STATES = (states.ENROLL, states.INSPECTING, states.INSPECTWAIT, states.MANAGEABLE,
                               states.AVAILABLE)
+
+
+def _sync_instance_name(node: Record, values: dict[str, Any]) -> None:
+    """As Ironic (every version): a changed instance_info's ``display_name`` fills an empty instance_name."""
+    info = values.get("instance_info")
+    name = values.get("instance_name", node.get("instance_name"))
+    if info is not None and not name and isinstance(info.get("display_name"), str) and info["display_name"]:
+        values["instance_name"] = info["display_name"][:255]
 
 
 def _releases_allocation(node: Record, values: dict[str, Any]) -> bool:
