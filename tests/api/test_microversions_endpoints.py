@@ -183,3 +183,14 @@ def test_shards_boundary(service, api):
         assert c.get("/v1/shards/a").status_code == 404
         assert c.get("/v1/shards", params={"x": 1}).status_code == 400
         assert "shards" in c.get("/v1/").json()
+
+
+def test_history_sorts_by_created_at_both_ways(service, api):
+    node_id = service.services.nodes.get(make_node(api, name="n1")["uuid"])["id"]
+    for event in ("first", "second", "third"):
+        HistoryRepo(service.services.db).record(node_id, event, "deploy")
+    newest = api.get("/v1/nodes/n1/history", params={"sort_key": "created_at", "sort_dir": "desc", "limit": 2}).json()
+    assert [h["event"] for h in newest["history"]] == ["third", "second"]
+    rest = api.get(newest["next"]).json()
+    assert [h["event"] for h in rest["history"]] == ["first"]
+    assert api.get("/v1/nodes/n1/history", params={"sort_key": "severity"}).status_code == 400

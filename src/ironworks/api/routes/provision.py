@@ -104,18 +104,25 @@ def _history_node(ctx: Ctx) -> Record:
 
 
 def list_history(ctx: Ctx) -> Any:
-    ctx.check_params(("detail", "marker", "limit"))
+    ctx.check_params(("detail", "marker", "limit", "sort_key", "sort_dir"))
     node = _history_node(ctx)
     detail = bool(ctx.q_bool("detail"))
+    if (ctx.q_str("sort_key") or "created_at") != "created_at":  # the order Ironworks keeps history in
+        raise errors.Invalid(f"The sort_key value {ctx.q_str('sort_key')} is an invalid field for sorting")
+    sort_dir = (ctx.q_str("sort_dir") or "asc").lower()
+    if sort_dir not in ("asc", "desc"):
+        raise errors.Invalid(f"Invalid sort direction: {sort_dir}. Acceptable values are 'asc' or 'desc'")
     limit = ctx.q_int("limit")
     if limit is not None and limit <= 0:
         raise errors.Invalid("Limit must be positive")
     limit = min(limit or MAX_LIMIT, MAX_LIMIT)  # Ironic's page size bounds history too
-    items = HistoryRepo(ctx.services.db).list(node["id"], marker=ctx.q_str("marker"), limit=limit)
+    items = HistoryRepo(ctx.services.db).list(node["id"], marker=ctx.q_str("marker"), limit=limit,
+                                              descending=sort_dir == "desc")
     body: dict[str, Any] = {"history": [_history_item(ctx, node, i, detail) for i in items]}
     if limit is not None and len(items) == limit:
         body["next"] = (f"{ctx.base_url}/v1/nodes/{node['uuid']}/history?limit={limit}"
-                        f"&marker={items[-1]['uuid']}" + ("&detail=True" if detail else ""))
+                        f"&marker={items[-1]['uuid']}" + ("&detail=True" if detail else "")
+                        + ("&sort_dir=desc" if sort_dir == "desc" else ""))
     return body
 
 

@@ -38,8 +38,11 @@ class HistoryRepo:
             add(session, node_id=node_id, event=event, event_type=event_type, severity=severity,
                 conductor=conductor, user=user)
 
-    def list(self, node_id: int, *, marker: str | None = None, limit: int | None = None) -> list[Record]:
-        stmt = select(HISTORY).where(HISTORY.c.node_id == node_id).order_by(HISTORY.c.id)
+    def list(self, node_id: int, *, marker: str | None = None, limit: int | None = None,
+             descending: bool = False) -> list[Record]:
+        """Oldest first (or newest first); ``id`` follows ``created_at``, so it orders both."""
+        order = HISTORY.c.id.desc() if descending else HISTORY.c.id
+        stmt = select(HISTORY).where(HISTORY.c.node_id == node_id).order_by(order)
         with self.db.read() as session:
             if marker is not None:
                 marker_id = session.execute(
@@ -47,7 +50,7 @@ class HistoryRepo:
                 ).scalar_one_or_none()
                 if marker_id is None:
                     raise errors.NotFound(f"Marker history event {marker} could not be found.")
-                stmt = stmt.where(HISTORY.c.id > marker_id)
+                stmt = stmt.where(HISTORY.c.id < marker_id if descending else HISTORY.c.id > marker_id)
             if limit is not None:
                 stmt = stmt.limit(limit)
             return [dict(r) for r in session.execute(stmt).mappings()]
