@@ -15,10 +15,12 @@ from ironworks.api.guard import RequestGuard
 from ironworks.api.routes import agent, chassis, drivers, nodes, portgroups, ports, provision, root
 from ironworks.api.routes import allocations as allocation_routes
 from ironworks.api.routes import audit as audit_routes
+from ironworks.api.routes import conductors as conductor_routes
 from ironworks.api.routes import flavors as flavor_routes
 from ironworks.api.routes import images as image_routes
 from ironworks.api.routes import instances as instance_routes
 from ironworks.api.routes import networks as network_routes
+from ironworks.api.routes import node_actions as node_action_routes
 from ironworks.api.routes import projects as project_routes
 from ironworks.api.routes import shards as shard_routes
 from ironworks.api.routes import vifs as vif_routes
@@ -33,6 +35,7 @@ ROUTE_MODULES += [audit_routes]
 ROUTE_MODULES += [allocation_routes, flavor_routes, project_routes]
 ROUTE_MODULES += [image_routes, instance_routes]
 ROUTE_MODULES += [shard_routes]
+ROUTE_MODULES += [node_action_routes, conductor_routes]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

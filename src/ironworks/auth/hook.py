@@ -86,6 +86,7 @@ _R: list[tuple[str, str, Actions, str | None]] = [
     ("GET", "/v1/nodes/{node}/management/boot_device", N + "get_boot_device", "node"),
     ("PUT", "/v1/nodes/{node}/management/boot_device", N + "set_boot_device", "node"),
     ("GET", "/v1/nodes/{node}/management/boot_device/supported", N + "get_boot_device", "node"),
+    ("PUT", "/v1/nodes/{node}/management/inject_nmi", N + "inject_nmi", "node"),
     ("GET", "/v1/nodes/{node}/history", N + "history:get", "node"),
     ("GET", "/v1/nodes/{node}/history/{event}", N + "history:get", "node"),
     ("GET", "/v1/nodes/{node}/inventory", N + "inventory:get", "node"),

@@ -93,6 +93,7 @@ RULES: dict[str, Rule] = {
     N + "set_provision_state:hardware": OWNER_MEMBER,
     N + "get_console": PROJECT_MEMBER,
     N + "set_console_state": PROJECT_MEMBER,
+    N + "inject_nmi": OWNER_MEMBER,
     N + "vif:attach": PROJECT_MEMBER,
     N + "vif:detach": PROJECT_MEMBER,
     # ports and portgroups follow their node

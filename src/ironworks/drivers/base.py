@@ -148,6 +148,11 @@ class ManagementInterface(BaseInterface):
     def get_boot_device(self, task: TaskView) -> dict[str, Any]:
         """``{"boot_device": name or None, "persistent": bool or None}``."""
 
+    def inject_nmi(self, task: TaskView) -> None:
+        """Send a non-maskable interrupt to the server (API 1.29); Ironic's answer when a driver cannot."""
+        raise errors.InvalidParameterValue(
+            f"Driver {task.node.get('driver')} does not support inject_nmi (disabled or not implemented).")
+
 
 class BootInterface(BaseInterface):
     kind = "boot"
@@ -206,6 +211,12 @@ class InspectInterface(BaseInterface):
 
 class RaidInterface(BaseInterface):
     kind = "raid"
+
+    def get_logical_disk_properties(self) -> dict[str, str]:
+        """``GET /v1/drivers/{driver}/raid/logical_disk_properties``: each logical disk key and its meaning."""
+        from ironworks.drivers import raid_config as schema
+
+        return dict(schema.LOGICAL_DISK_PROPERTIES)
 
     def validate_raid_config(self, task: TaskView, raid_config: dict[str, Any]) -> None:
         from ironworks.drivers import raid_config as schema

@@ -116,6 +116,11 @@ class FakeManagement(base.ManagementInterface):
         return {"boot_device": internal.get("fake_boot_device", "pxe"),
                 "persistent": internal.get("fake_boot_persistent", False)}
 
+    def inject_nmi(self, task: TaskView) -> None:
+        """Recorded as ``driver_internal_info.fake_nmi_count`` (how many NMIs the fake server received)."""
+        _behave(task, "inject_nmi")
+        task.set_internal(fake_nmi_count=int(task.node["driver_internal_info"].get("fake_nmi_count", 0)) + 1)
+
 
 class FakeBoot(base.BootInterface):
     name = "fake"

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from ironworks import errors
 from ironworks.api import microversion as mv
 from ironworks.api.common import Ctx, endpoint, parse_bool
+from ironworks.drivers.base import NoInterface, RaidInterface
 from ironworks.drivers.hardware_types import INTERFACE_KINDS, HardwareType
 
 
@@ -91,8 +92,24 @@ def driver_properties(ctx: Ctx) -> Any:
     return ctx.services.driver_properties(hw)
 
 
+def raid_logical_disk_properties(ctx: Ctx) -> Any:
+    """API 1.12 (406 below, as Ironic's ``allow_raid_config``): the logical disk properties of the first RAID
+    interface the hardware type supports that is not ``no-raid``; none → 404 ``UnsupportedDriverExtension``."""
+    ctx.check_params(())
+    if ctx.version < mv.RAID:
+        raise errors.NotAcceptable()
+    hw = ctx.services.drivers.get(ctx.path_params["driver"])
+    for name in hw.supported("raid"):
+        impl = ctx.services.drivers.implementation("raid", name)
+        if impl is not None and not isinstance(impl, NoInterface) and isinstance(impl, RaidInterface):
+            return impl.get_logical_disk_properties()
+    raise errors.NotFound(f"Driver {hw.name} does not support raid (disabled or not implemented).")
+
+
 routes = [
     Route("/v1/drivers", endpoint(list_drivers), methods=["GET"]),
     Route("/v1/drivers/{driver}", endpoint(show_driver), methods=["GET"]),
     Route("/v1/drivers/{driver}/properties", endpoint(driver_properties), methods=["GET"]),
+    Route("/v1/drivers/{driver}/raid/logical_disk_properties", endpoint(raid_logical_disk_properties),
+          methods=["GET"]),
 ]

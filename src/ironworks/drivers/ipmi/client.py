@@ -27,6 +27,7 @@ from ironworks.drivers.ipmi.info import IPMIAccess
 
 PowerAction = Literal["on", "off", "cycle", "reset", "soft"]
 _CHASSIS_CONTROL = {"off": 0x00, "on": 0x01, "cycle": 0x02, "reset": 0x03, "soft": 0x05}
+_PULSE_DIAG = 0x04  # chassis control: pulse diagnostic interrupt (NMI)
 
 # boot flags (IPMI 2.0 table 28-14) device selector <-> Ironic boot device
 BOOT_SELECTORS = {"pxe": 0x1, "disk": 0x2, "safe": 0x3, "cdrom": 0x5, "bios": 0x6, "floppy": 0xF}
@@ -147,6 +148,10 @@ class IPMIClient:
     def power(self, action: PowerAction) -> None:
         """Send a chassis control command; verification is the caller's (``policy.wait_for_power``)."""
         self._raw(f"chassis power {action}", 0x00, 0x02, (_CHASSIS_CONTROL[action],))
+
+    def diagnostic_interrupt(self) -> None:
+        """Chassis Control 0x04, "pulse diagnostic interrupt": an NMI (``ipmitool chassis power diag``)."""
+        self._raw("chassis power diag", 0x00, 0x02, (_PULSE_DIAG,))
 
     # --- boot -------------------------------------------------------------------------------------------------
     def boot_setting(self) -> BootSetting:

@@ -136,3 +136,6 @@ class IPMIManagement(_IPMIBase, base.ManagementInterface):
 
     def get_sensors_data(self, task: TaskView) -> dict[str, dict[str, dict[str, Any]]]:
         return self.connections.client(task).sensors()
+
+    def inject_nmi(self, task: TaskView) -> None:
+        self.connections.client(task).diagnostic_interrupt()

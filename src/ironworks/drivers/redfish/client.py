@@ -28,7 +28,8 @@ BOOT_TARGETS = {"pxe": sushy.BOOT_SOURCE_TARGET_PXE, "disk": sushy.BOOT_SOURCE_T
 _TARGET_NAMES = {target: name for name, target in BOOT_TARGETS.items()}
 BOOT_MODES = {"bios": sushy.BOOT_SOURCE_MODE_BIOS, "uefi": sushy.BOOT_SOURCE_MODE_UEFI}
 RESETS = {"on": sushy.RESET_ON, "off": sushy.RESET_FORCE_OFF, "soft": sushy.RESET_GRACEFUL_SHUTDOWN,
-          "restart": sushy.RESET_FORCE_RESTART, "soft-restart": sushy.RESET_GRACEFUL_RESTART}
+          "restart": sushy.RESET_FORCE_RESTART, "soft-restart": sushy.RESET_GRACEFUL_RESTART,
+          "nmi": sushy.RESET_NMI}
 _POWER = {sushy.SYSTEM_POWER_STATE_ON: "on", sushy.SYSTEM_POWER_STATE_OFF: "off",
           sushy.SYSTEM_POWER_STATE_POWERING_ON: "powering on",
           sushy.SYSTEM_POWER_STATE_POWERING_OFF: "powering off"}
@@ -132,7 +133,7 @@ class RedfishClient:
         return self._call("read the power state", lambda system: _POWER.get(system.power_state, "unknown"))
 
     def reset(self, kind: str) -> None:
-        """``kind`` one of :data:`RESETS` (on, off, soft, restart, soft-restart)."""
+        """``kind`` one of :data:`RESETS` (on, off, soft, restart, soft-restart, nmi)."""
         self._call(f"reset the system ({RESETS[kind].value})", lambda system: system.reset_system(RESETS[kind]))
 
     # --- boot -------------------------------------------------------------------------------------------------

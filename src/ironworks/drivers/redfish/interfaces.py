@@ -115,3 +115,6 @@ class RedfishManagement(_RedfishBase, base.ManagementInterface):
         bootmode.check_boot_mode(mode)
         self.connections.client(task).set_boot_mode(mode)
         task.set_internal(**{bootmode.INTERNAL_KEY: mode})
+
+    def inject_nmi(self, task: TaskView) -> None:
+        self.connections.client(task).reset("nmi")

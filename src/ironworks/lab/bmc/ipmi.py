@@ -193,7 +193,11 @@ class EmulatedBmc(pyghmi_bmc.Bmc):
         return self._power("soft")
 
     def pulse_diag(self) -> int:
-        return 0xC1  # NMI: not supported by the emulated machines
+        """Chassis control 0x04: an NMI to the running machine; 0xD5 (not in the present state) when it is off."""
+        if not self.machine.inject_nmi():
+            return 0xD5
+        LOG.info("%s: diagnostic interrupt (NMI)", self.name)
+        return 0
 
     def cold_reset(self) -> int:
         return 0

@@ -5,6 +5,7 @@ care which one it fronts:
 
 * power: ``power_state()`` is ``"on"`` / ``"off"``; ``power_on``, ``power_off`` (hard), ``power_cycle``,
   ``power_reset``, ``power_soft`` (ACPI power button: the OS decides when it is off);
+* ``inject_nmi()``: a non-maskable interrupt to a running machine (False when it is off: nothing to interrupt);
 * boot override: ``boot_device`` (``default``, ``network``, ``hd``, ``optical``, ``setup``, ``floppy``),
   ``boot_persistent`` and ``boot_uefi``. As on real firmware a one-time override is consumed by the next boot.
 
@@ -35,6 +36,7 @@ class Machine(Protocol):
     def power_cycle(self) -> None: ...
     def power_reset(self) -> None: ...
     def power_soft(self) -> None: ...
+    def inject_nmi(self) -> bool: ...
     def close(self) -> None: ...
 
 
@@ -66,6 +68,7 @@ class SimulatedMachine(_BootOverride):
         self._soft_off_at: float | None = None
         self.soft_off_delay = soft_off_delay
         self.boots = 0
+        self.nmis = 0
 
     def power_state(self) -> str:
         with self._lock:
@@ -100,6 +103,13 @@ class SimulatedMachine(_BootOverride):
         if self.power_state() == "on":
             with self._lock:
                 self._soft_off_at = time.monotonic() + self.soft_off_delay
+
+    def inject_nmi(self) -> bool:
+        if self.power_state() != "on":
+            return False
+        with self._lock:
+            self.nmis += 1
+        return True
 
     def close(self) -> None:
         return None
@@ -245,6 +255,13 @@ class QemuMachine(_BootOverride):
         with self._lock:
             if self.power_state() == "on" and self._qmp is not None:
                 self._qmp.execute("system_powerdown")
+
+    def inject_nmi(self) -> bool:
+        with self._lock:
+            if self.power_state() != "on" or self._qmp is None:
+                return False
+            self._qmp.execute("inject-nmi")
+            return True
 
     def close(self) -> None:
         self.power_off()
