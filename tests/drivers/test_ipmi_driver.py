@@ -189,3 +189,17 @@ def test_many_nodes_in_parallel_within_the_per_bmc_limit(ipmi_lab: BMCLab) -> No
         thread.join(60)
     assert not failures and len(results) == 16
     assert set(results) <= {states.POWER_ON, states.POWER_OFF}
+
+
+def test_inject_nmi_reaches_a_running_machine_only(ipmi_lab: BMCLab, conns: IPMIConnections) -> None:
+    """Chassis control 0x04 (pulse diagnostic interrupt): the emulated BMC interrupts a running machine and
+    refuses with 0xD5 (not in the present state) when it is off; a soft power off (0x05) would be accepted."""
+    bmc = ipmi_lab.ipmi[HEALTHY2]
+    power, management, task = IPMIPower(conns), IPMIManagement(conns), task_for(bmc)
+    assert power.set_power_state(task, states.POWER_ON) == states.POWER_ON
+    management.inject_nmi(task)
+    assert "Diag" in ipmitool(bmc, "chassis", "power", "diag")  # the same command from Debian's ipmitool
+    assert power.get_power_state(task) == states.POWER_ON
+    assert power.set_power_state(task, states.POWER_OFF) == states.POWER_OFF
+    with pytest.raises(errors.BMCCommandError, match="0xd5"):
+        management.inject_nmi(task)

@@ -133,3 +133,11 @@ def test_silent_and_garbage_redfish_services() -> None:
         silent.close()
         junk.shutdown()
         junk.server_close()
+
+
+def test_inject_nmi_is_a_reset_of_type_nmi(redfish_bmc: RedfishEmulator) -> None:
+    """sushy-emulator's fake driver has no NMI (its libvirt driver injects one): the request reaches the BMC as a
+    ``ComputerSystem.Reset`` with ``ResetType: Nmi``, and the BMC's refusal is reported, naming the action."""
+    management, task = RedfishManagement(RedfishConnections(POLICY)), task_for(redfish_bmc, 7)
+    with pytest.raises(errors.BMCError, match="Nmi"):
+        management.inject_nmi(task)
