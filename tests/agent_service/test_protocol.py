@@ -12,6 +12,7 @@ import pytest
 from ironworks.api.routes import agent as agent_routes
 from tests.agent_service.client import TOKEN_HEADER, PlayedAgent
 from tests.agent_service.conftest import MAC, agent_node
+from tests.api.helpers import fault
 from tests.conductor.helpers import move, provision, settle
 from tests.fixtures.servers import ServiceUnderTest
 
@@ -136,3 +137,52 @@ def test_long_poll_answers_when_a_command_is_queued(service: ServiceUnderTest, a
     assert isinstance(command, dict) and command["name"] == "get_inventory"
     # woken by the queued command, not by the end of its wait (a correctness bound, not a speed figure)
     assert answered - queued < wait / 2
+
+
+def test_heartbeat_naming_the_node_in_the_body(service: ServiceUnderTest, api: httpx.Client,
+                                               agent: PlayedAgent) -> None:
+    """``POST /v1/heartbeat`` with ``node_ident`` in the body is a heartbeat (Ironic's pecan fills the argument
+    from the JSON body); every token and address check of the path form applies."""
+    node = _clean_wait(api)
+    assert agent.lookup().status_code == 200
+    good = agent.token
+    hb = {"node_ident": node, "callback_url": "", "agent_version": "0.2.0"}
+    assert agent.http.post("/v1/heartbeat", json=hb).status_code == 401
+    assert agent.http.post("/v1/heartbeat", json={**hb, "agent_token": "y" * 43}).status_code == 401
+    assert agent.http.post("/v1/heartbeat", json=hb, headers={TOKEN_HEADER: "x" * 43}).status_code == 401
+    r = agent.http.post("/v1/heartbeat", json={"callback_url": "", "agent_token": good})
+    assert r.status_code == 400, r.text
+    r = agent.http.post("/v1/heartbeat", json={**hb, "node_ident": "6d85703a-565d-469a-96ce-30b6de53079d",
+                                               "agent_token": good})
+    assert r.status_code == 404, r.text
+    assert api.get(f"/v1/nodes/{node}").json()["driver_internal_info"].get("agent_version") is None
+    r = agent.http.post("/v1/heartbeat", json={**hb, "agent_token": good})
+    assert r.status_code == 202, r.text
+    assert api.get(f"/v1/nodes/{node}").json()["driver_internal_info"]["agent_version"] == "0.2.0"
+    r = agent.http.post("/v1/heartbeat", content=b'{"node_ident": "' + node.encode() + b'"' + b" " * 70000 + b"}",
+                        headers={"Content-Type": "application/json", TOKEN_HEADER: good})
+    assert r.status_code == 401, r.text  # bodies are bounded before they are read
+
+
+@pytest.mark.parametrize(("fields", "since", "error"), [
+    ({"agent_verify_ca": "-----BEGIN CERTIFICATE-----"}, 68,
+     'Field "agent_verify_ca" not recognised in this version'),
+    ({"agent_status": "start"}, 72, 'Fields "agent_status" and "agent_status_message" not recognised.'),
+    ({"agent_status_message": "installing"}, 72, 'Fields "agent_status" and "agent_status_message" not recognised.'),
+])
+def test_heartbeat_fields_by_version(service: ServiceUnderTest, api: httpx.Client, agent: PlayedAgent,
+                                     fields: dict[str, str], since: int, error: str) -> None:
+    node = _clean_wait(api)
+    assert agent.lookup().status_code == 200
+    body = {"callback_url": "", "agent_token": agent.token, **fields}
+    r = agent.http.post(f"/v1/heartbeat/{node}", json=body,
+                        headers={"X-OpenStack-Ironic-API-Version": f"1.{since - 1}"})
+    assert r.status_code == 400, r.text
+    assert fault(r)["faultstring"] == error
+    r = agent.http.post(f"/v1/heartbeat/{node}", json=body,
+                        headers={"X-OpenStack-Ironic-API-Version": f"1.{since}"})
+    assert r.status_code == 202, r.text
+    r = agent.http.post(f"/v1/heartbeat/{node}", json={**body, "agent_status": "sideways"},
+                        headers={"X-OpenStack-Ironic-API-Version": "1.72"})
+    assert r.status_code == 400, r.text
+    assert fault(r)["faultstring"] == "Agent status is invalid. Valid states are start,end,error."

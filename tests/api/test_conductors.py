@@ -29,10 +29,15 @@ def test_conductors_boundary_and_list(service):
         assert "conductors" in c.get("/v1/").json()
         listed = c.get("/v1/conductors").json()["conductors"]
     assert [(x["hostname"], x["conductor_group"], x["alive"]) for x in listed] == [
-        ("cond-a", "west", True), ("cond-b", "", True), ("cond-c", "", False)]
+        ("cond-a", "west", True),
+        ("cond-b", "", True),
+        ("cond-c", "", False),
+    ]
     assert set(listed[0]) == {"hostname", "conductor_group", "alive", "links"}
-    assert listed[0]["links"] == [{"href": f"{service.url}/v1/conductors/cond-a", "rel": "self"},
-                                  {"href": f"{service.url}/conductors/cond-a", "rel": "bookmark"}]
+    assert listed[0]["links"] == [
+        {"href": f"{service.url}/v1/conductors/cond-a", "rel": "self"},
+        {"href": f"{service.url}/conductors/cond-a", "rel": "bookmark"},
+    ]
 
 
 def test_show_detail_fields_and_errors(service, api):
@@ -46,8 +51,14 @@ def test_show_detail_fields_and_errors(service, api):
     assert set(picked[1]) == {"hostname", "drivers", "links"}
     assert set(api.get("/v1/conductors/cond-b", params={"fields": "alive"}).json()) == {"alive", "links"}
 
-    for params in ({"fields": "nope"}, {"detail": "true", "fields": "hostname"}, {"sort_key": "alive"},
-                   {"limit": "0"}, {"sort_dir": "up"}, {"bogus": "1"}):
+    for params in (
+        {"fields": "nope"},
+        {"detail": "true", "fields": "hostname"},
+        {"sort_key": "alive"},
+        {"limit": "0"},
+        {"sort_dir": "up"},
+        {"bogus": "1"},
+    ):
         r = api.get("/v1/conductors", params=params)
         assert r.status_code == 400, (params, r.text)
         fault(r)

@@ -8,8 +8,18 @@ import pytest
 
 from tests.api.helpers import fault
 
-KEYS = {"controller", "disk_type", "interface_type", "is_root_volume", "number_of_physical_disks",
-        "physical_disks", "raid_level", "share_physical_disks", "size_gb", "volume_name"}
+KEYS = {
+    "controller",
+    "disk_type",
+    "interface_type",
+    "is_root_volume",
+    "number_of_physical_disks",
+    "physical_disks",
+    "raid_level",
+    "share_physical_disks",
+    "size_gb",
+    "volume_name",
+}
 
 
 @pytest.mark.parametrize("driver", ["fake-hardware", "ipmi", "redfish"])
@@ -24,10 +34,13 @@ def test_logical_disk_properties_from_1_12(service, driver):
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) == KEYS
-    assert body["size_gb"] == ("Size in GiB (Integer) for the logical disk. Use 'MAX' as size_gb if this logical "
-                               "disk is supposed to use the rest of the space available. Required.")
-    assert body["is_root_volume"] == ("Specifies whether this disk is a root volume. By default, this is False. "
-                                      "Optional.")
+    assert body["size_gb"] == (
+        "Size in GiB (Integer) for the logical disk. Use 'MAX' as size_gb if this logical "
+        "disk is supposed to use the rest of the space available. Required."
+    )
+    assert body["is_root_volume"] == (
+        "Specifies whether this disk is a root volume. By default, this is False. Optional."
+    )
 
 
 def test_unknown_driver_is_404(service, api):

@@ -59,6 +59,7 @@ _R: list[tuple[str, str, Actions, str | None]] = [
     ("GET", "/v1/", PUBLIC, None),
     ("GET", "/v1/lookup", PUBLIC, None),
     ("POST", "/v1/heartbeat/{node}", PUBLIC, None),
+    ("POST", "/v1/heartbeat", PUBLIC, None),
     ("GET", "/v1/agent/{node}/commands/next", PUBLIC, None),
     ("POST", "/v1/agent/{node}/commands/{command}/result", PUBLIC, None),
     # nodes

@@ -28,7 +28,8 @@ def _interface(task: Task, kind: str) -> Any:
     impl = task.driver.get(kind)
     if impl is None:
         raise errors.InvalidParameterValue(
-            f"Driver {task.node.get('driver')} does not support {kind} (disabled or not implemented).")
+            f"Driver {task.node.get('driver')} does not support {kind} (disabled or not implemented)."
+        )
     impl.validate(task)  # the no-* implementations raise Ironic's UnsupportedDriverExtension message here
     return impl
 
@@ -45,8 +46,9 @@ def set_console_mode(svc: Services, node: Record, enabled: bool) -> None:
     with acquire(_conductor(svc).ctx, node["uuid"], "setting console mode") as task:
         impl = _interface(task, "console")
         if bool(task.node["console_enabled"]) == enabled:
-            LOG.info("node %s: no console action, the console is already %s", task.uuid,
-                     "enabled" if enabled else "disabled")
+            LOG.info(
+                "node %s: no console action, the console is already %s", task.uuid, "enabled" if enabled else "disabled"
+            )
             return
         if enabled:
             impl.start_console(task)

@@ -6,6 +6,8 @@ claimant whose address is a DHCP lease of one of the node's MACs or who shows th
 (``drivers/agent/trust.py``, §9 of the protocol document). A second claim fails the node's operation. Every later
 call must carry the token (header ``X-Ironworks-Agent-Token``, or ``agent_token`` in a heartbeat body) and come
 from the address it was issued to, or gets 401; a heartbeat's header token is checked before its body is read.
+``POST /v1/heartbeat`` naming the node in the body (``node_ident``, as Ironic's pecan routing accepts) runs the
+same checks once its bounded body is read; like Ironic it is not a public route when authentication is on.
 Only the token's hash is stored. Heartbeats record what the agent reports and let ``drivers/agent/resume.py``
 continue the waiting flow.
 """
@@ -86,6 +88,10 @@ _HEARTBEAT_KEYS = {
 }
 
 
+#: Ironic's valid ``agent_status`` values (API 1.72)
+AGENT_STATUSES = ("start", "end", "error")
+
+
 class AgentTokenRejected(errors.IronworksError):
     http_status = 401
     template = "The agent token is missing, wrong or no longer valid for node %(node)s."
@@ -128,10 +134,10 @@ def _node_by_uuid(ctx: Ctx, ident: str) -> Record:
         return load(session, ident)
 
 
-def _authorised(ctx: Ctx, body_token: Any = None) -> Record:
-    """The node of the path, if the request carries its valid agent token and comes from the address the token
-    was issued to (401 otherwise)."""
-    node = _node_by_uuid(ctx, ctx.path_params["node"])
+def _authorised(ctx: Ctx, body_token: Any = None, ident: str | None = None) -> Record:
+    """The node of the path (or ``ident``), if the request carries its valid agent token and comes from the
+    address the token was issued to (401 otherwise)."""
+    node = _node_by_uuid(ctx, ctx.path_params["node"] if ident is None else ident)
     header = ctx.request.headers.get(TOKEN_HEADER)
     if header and body_token and header != body_token:
         raise AgentTokenRejected(node=node["uuid"])
@@ -262,13 +268,41 @@ def lookup(ctx: Ctx) -> Any:
 
 
 # --- heartbeat ------------------------------------------------------------------------------------------------
+def _check_versioned_fields(body: dict[str, Any], version: int) -> None:
+    """Ironic's gates: ``agent_verify_ca`` from 1.68, ``agent_status``/``agent_status_message`` from 1.72 (400)."""
+    if (body.get("agent_status") or body.get("agent_status_message")) and version < mv.HEARTBEAT_STATUS:
+        raise errors.InvalidParameterValue('Fields "agent_status" and "agent_status_message" not recognised.')
+    if body.get("agent_verify_ca") is not None and version < mv.HEARTBEAT_VERIFY_CA:
+        raise errors.InvalidParameterValue('Field "agent_verify_ca" not recognised in this version')
+    status = body.get("agent_status")
+    if status is not None and status not in AGENT_STATUSES:
+        raise errors.InvalidParameterValue(f"Agent status is invalid. Valid states are {','.join(AGENT_STATUSES)}.")
+
+
 def heartbeat(ctx: Ctx) -> Any:
+    """``POST /v1/heartbeat/{node}``."""
     ctx.check_params(())
     body = ctx.json_object() if ctx.raw_body.strip() else {}
+    return _heartbeat_of(ctx, body, None)
+
+
+def heartbeat_by_body(ctx: Ctx) -> Any:
+    """``POST /v1/heartbeat`` with ``node_ident`` in the body: Ironic's pecan fills the controller's ``node_ident``
+    argument from JSON body keys, so its agents' heartbeats may name the node there."""
+    ctx.check_params(())
+    body = ctx.json_object() if ctx.raw_body.strip() else {}
+    ident = body.pop("node_ident", None)
+    if not isinstance(ident, str) or not ident:
+        raise errors.Invalid('Missing argument: "node_ident"')
+    return _heartbeat_of(ctx, body, ident)
+
+
+def _heartbeat_of(ctx: Ctx, body: dict[str, Any], ident: str | None) -> Any:
     unknown = set(body) - _HEARTBEAT_KEYS
     if unknown:
         raise errors.Invalid(f"Unknown heartbeat field(s): {', '.join(sorted(unknown))}.")
-    node = _authorised(ctx, body.get("agent_token"))
+    _check_versioned_fields(body, ctx.version)
+    node = _authorised(ctx, body.get("agent_token"), ident)
     progress = body.get("progress")
     if progress is not None and not isinstance(progress, dict):
         raise errors.Invalid("'progress' must be an object or null.")
@@ -284,6 +318,7 @@ def heartbeat(ctx: Ctx) -> Any:
 
 
 _heartbeat = endpoint(heartbeat)
+_heartbeat_by_body = endpoint(heartbeat_by_body)
 
 
 def _token_refusal(request: Request) -> errors.IronworksError | None:
@@ -318,6 +353,18 @@ async def heartbeat_endpoint(request: Request) -> Response:
         headers = {"Openstack-Request-Id": f"req-{uuidlib.uuid4()}", **version_headers(None)}
         return error_response(refusal, headers)
     return await _heartbeat(request)
+
+
+async def heartbeat_by_body_endpoint(request: Request) -> Response:
+    """The heartbeat naming its node in the body: no node to check a header token against before the body is
+    read, so every such body must be of known length below HEARTBEAT_MAX_BYTES; then the same checks run."""
+    length = request.headers.get("content-length")
+    if length is None or not length.isdigit() or int(length) > HEARTBEAT_MAX_BYTES:
+        refusal = AgentTokenRejected(f"A heartbeat naming its node in the body must have a body of known length "
+                                     f"below {HEARTBEAT_MAX_BYTES} bytes.")
+        headers = {"Openstack-Request-Id": f"req-{uuidlib.uuid4()}", **version_headers(None)}
+        return error_response(refusal, headers)
+    return await _heartbeat_by_body(request)
 
 
 # --- commands -------------------------------------------------------------------------------------------------
@@ -410,6 +457,7 @@ def get_inventory(ctx: Ctx) -> Any:
 routes = [
     Route("/v1/lookup", endpoint(lookup), methods=["GET"]),
     Route("/v1/heartbeat/{node}", heartbeat_endpoint, methods=["POST"]),
+    Route("/v1/heartbeat", heartbeat_by_body_endpoint, methods=["POST"]),
     Route("/v1/agent/{node}/commands/next", next_command, methods=["GET"]),
     Route("/v1/agent/{node}/commands/{command}/result", endpoint(post_result), methods=["POST"]),
     Route("/v1/nodes/{node}/inventory", endpoint(get_inventory), methods=["GET"]),

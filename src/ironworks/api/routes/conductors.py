@@ -86,7 +86,7 @@ def list_conductors(ctx: Ctx) -> Any:
         names = [r["hostname"] for r in rows]
         if marker not in names:
             raise errors.NotFound(f"Conductor {marker} could not be found.")
-        rows = rows[names.index(marker) + 1:]
+        rows = rows[names.index(marker) + 1 :]
     page = rows[:limit]
     shown = fields or (FIELDS if detail else _DEFAULT)
     body: dict[str, Any] = {"conductors": [_render(ctx, r, shown) for r in page]}

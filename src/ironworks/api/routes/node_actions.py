@@ -26,7 +26,7 @@ def set_console(ctx: Ctx) -> Any:
     if unknown:
         raise errors.Invalid(f"Unknown argument(s): {', '.join(sorted(unknown))}.")
     if "enabled" not in body:
-        raise errors.Invalid("Missing argument: \"enabled\"")
+        raise errors.Invalid('Missing argument: "enabled"')
     enabled = parse_bool("enabled", body["enabled"])
     node = inventory.find(ctx.services, ctx.path_params["node"], ctx.version)
     node_actions.set_console_mode(ctx.services, node, enabled)
