@@ -7,26 +7,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ironworks.db.repos.conductors import ConductorAlreadyRunning
 from tests.conductor.helpers import enroll, move, patch_info, provision, settle
-from tests.fixtures.servers import ServiceUnderTest, free_port, fresh_pg_database, make_settings
+from tests.fixtures.servers import ServiceUnderTest, free_port, make_settings
 
 IRONWORKS = str(Path(sys.executable).with_name("ironworks"))
 NAME = "conductor-under-test"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/shared.sqlite"
-        return
-    with fresh_pg_database(request.getfixturevalue("pg_url")) as url:
-        yield url
 
 
 def _service(tmp_path: Path, url: str) -> ServiceUnderTest:

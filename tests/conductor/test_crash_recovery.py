@@ -8,28 +8,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from ironworks import states
 from ironworks.db.engine import Database
 from ironworks.db.repos.intents import IntentRepo
 from tests.conductor.helpers import enroll, move, patch_info, settle
-from tests.fixtures.servers import free_port, fresh_pg_database
+from tests.fixtures.servers import free_port
 
 IRONWORKS = str(Path(sys.executable).with_name("ironworks"))
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/crash.sqlite"
-        return
-    with fresh_pg_database(request.getfixturevalue("pg_url")) as url:
-        yield url
 
 
 def _serve(url: str, port: int, state_dir: Path, log: Path) -> subprocess.Popen[bytes]:
