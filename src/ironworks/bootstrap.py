@@ -110,6 +110,7 @@ def build_drivers(settings: Settings) -> DriverRegistry:
     """The driver registry, with the BMC interfaces sharing one policy and per-BMC limiter per protocol."""
     from ironworks.drivers.bmc.policy import BMCPolicy
     from ironworks.drivers.ipmi.interfaces import IPMIConnections, IPMIManagement, IPMIPower
+    from ironworks.drivers.ipmi.vendor import IPMIVendor
     from ironworks.drivers.redfish.interfaces import RedfishConnections, RedfishManagement, RedfishPower
 
     registry = DriverRegistry(settings.enabled_hardware_types)
@@ -120,7 +121,8 @@ def build_drivers(settings: Settings) -> DriverRegistry:
     )
     ipmi = IPMIConnections(policy)
     redfish = RedfishConnections(policy)
-    for impl in (IPMIPower(ipmi), IPMIManagement(ipmi), RedfishPower(redfish), RedfishManagement(redfish)):
+    for impl in (IPMIPower(ipmi), IPMIManagement(ipmi), IPMIVendor(ipmi), RedfishPower(redfish),
+                 RedfishManagement(redfish)):
         registry.register(impl)
     return registry
 

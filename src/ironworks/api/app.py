@@ -16,6 +16,7 @@ from ironworks.api.routes import agent, chassis, drivers, nodes, portgroups, por
 from ironworks.api.routes import allocations as allocation_routes
 from ironworks.api.routes import audit as audit_routes
 from ironworks.api.routes import conductors as conductor_routes
+from ironworks.api.routes import events as event_routes
 from ironworks.api.routes import flavors as flavor_routes
 from ironworks.api.routes import images as image_routes
 from ironworks.api.routes import instances as instance_routes
@@ -23,6 +24,7 @@ from ironworks.api.routes import networks as network_routes
 from ironworks.api.routes import node_actions as node_action_routes
 from ironworks.api.routes import projects as project_routes
 from ironworks.api.routes import shards as shard_routes
+from ironworks.api.routes import vendor as vendor_routes
 from ironworks.api.routes import vifs as vif_routes
 from ironworks.api.versioning import ApiEnvelope
 
@@ -36,6 +38,7 @@ ROUTE_MODULES += [allocation_routes, flavor_routes, project_routes]
 ROUTE_MODULES += [image_routes, instance_routes]
 ROUTE_MODULES += [shard_routes]
 ROUTE_MODULES += [node_action_routes, conductor_routes]
+ROUTE_MODULES += [vendor_routes, event_routes]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

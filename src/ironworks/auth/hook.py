@@ -88,6 +88,9 @@ _R: list[tuple[str, str, Actions, str | None]] = [
     ("PUT", "/v1/nodes/{node}/management/boot_device", N + "set_boot_device", "node"),
     ("GET", "/v1/nodes/{node}/management/boot_device/supported", N + "get_boot_device", "node"),
     ("PUT", "/v1/nodes/{node}/management/inject_nmi", N + "inject_nmi", "node"),
+    ("GET", "/v1/nodes/{node}/vendor_passthru/methods", N + "vendor_passthru", "node"),
+    *((m, "/v1/nodes/{node}/vendor_passthru", N + "vendor_passthru", "node")
+      for m in ("GET", "POST", "PUT", "DELETE", "PATCH")),
     ("GET", "/v1/nodes/{node}/history", N + "history:get", "node"),
     ("GET", "/v1/nodes/{node}/history/{event}", N + "history:get", "node"),
     ("GET", "/v1/nodes/{node}/inventory", N + "inventory:get", "node"),
@@ -125,6 +128,10 @@ _R: list[tuple[str, str, Actions, str | None]] = [
     ("GET", "/v1/drivers", "baremetal:driver:get", None),
     ("GET", "/v1/drivers/{driver}", "baremetal:driver:get", None),
     ("GET", "/v1/drivers/{driver}/properties", "baremetal:driver:get", None),
+    ("GET", "/v1/drivers/{driver}/vendor_passthru/methods", "baremetal:driver:vendor_passthru", None),
+    *((m, "/v1/drivers/{driver}/vendor_passthru", "baremetal:driver:vendor_passthru", None)
+      for m in ("GET", "POST", "PUT", "DELETE", "PATCH")),
+    ("POST", "/v1/events", "baremetal:events:post", None),
     ("GET", "/v1/networks", "baremetal:network:get", None),
     ("GET", "/v1/networks/detail", "baremetal:network:get", None),
     ("GET", "/v1/networks/{network}", "baremetal:network:get", None),

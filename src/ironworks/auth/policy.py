@@ -94,6 +94,7 @@ RULES: dict[str, Rule] = {
     N + "get_console": PROJECT_MEMBER,
     N + "set_console_state": PROJECT_MEMBER,
     N + "inject_nmi": OWNER_MEMBER,
+    N + "vendor_passthru": ADMIN_ONLY,  # Ironic: system admin; a vendor method can do anything to the BMC
     N + "vif:attach": PROJECT_MEMBER,
     N + "vif:detach": PROJECT_MEMBER,
     # ports and portgroups follow their node
@@ -113,6 +114,8 @@ RULES: dict[str, Rule] = {
     "baremetal:chassis:update": ADMIN_ONLY,
     "baremetal:chassis:delete": ADMIN_ONLY,
     "baremetal:driver:get": ADMIN_ONLY,
+    "baremetal:driver:vendor_passthru": ADMIN_ONLY,
+    "baremetal:events:post": ADMIN_ONLY,  # Ironic: system admin (Neutron's service user)
     # networks have an owner project and a shared flag (Neutron's model): api/routes/networks.py shows a
     # non-admin its project's and shared networks only, and lets it change only its project's (issue 12)
     "baremetal:network:get": ANY_READER,

@@ -281,11 +281,50 @@ class BiosInterface(BaseInterface):
     def cache_bios_settings(self, task: TaskView) -> None: ...
 
 
+@dataclasses.dataclass(frozen=True)
+class Passthru:
+    """One vendor passthru method's metadata, in Ironic's shape (``GET …/vendor_passthru/methods``)."""
+
+    http_methods: tuple[str, ...]
+    is_async: bool = True
+    description: str = ""
+    attach: bool = False
+    require_exclusive_lock: bool = True
+
+    def metadata(self) -> dict[str, Any]:
+        return {"http_methods": list(self.http_methods), "async": self.is_async, "description": self.description,
+                "attach": self.attach, "require_exclusive_lock": self.require_exclusive_lock}
+
+
+def passthru(http_methods: tuple[str, ...], *, is_async: bool = True, description: str = "",
+             require_exclusive_lock: bool = True, driver: bool = False) -> Callable[[F], F]:
+    """Mark a vendor method ``(self, task, http_method, args) -> Any`` as node passthru (``driver=True``: driver
+    passthru, ``(self, http_method, args)``), as Ironic's ``@base.passthru`` / ``@base.driver_passthru``."""
+
+    def mark(func: F) -> F:
+        meta = Passthru(tuple(http_methods), is_async, description, False, require_exclusive_lock)
+        setattr(func, "_driver_passthru" if driver else "_passthru", meta)
+        return func
+
+    return mark
+
+
 class VendorInterface(BaseInterface):
     kind = "vendor"
 
-    def vendor_passthru(self, task: TaskView, method: str, args: dict[str, Any]) -> Any:
-        raise errors.InvalidParameterValue(f"Unsupported vendor method {method!r}.")
+    def routes(self, driver: bool = False) -> dict[str, tuple[Passthru, Callable[..., Any]]]:
+        """Method name -> (metadata, bound method) of the node (or driver) passthru methods."""
+        attr = "_driver_passthru" if driver else "_passthru"
+        found: dict[str, tuple[Passthru, Callable[..., Any]]] = {}
+        for name in dir(type(self)):
+            func = getattr(type(self), name, None)
+            meta = getattr(func, attr, None)
+            if isinstance(meta, Passthru):
+                found[name] = (meta, getattr(self, name))
+        return found
+
+    def validate_call(self, task: TaskView | None, method: str, args: dict[str, Any]) -> None:
+        """Check a call's arguments before it runs (Ironic's ``VendorInterface.validate(task, method, **kw)``)."""
 
 
 class FirmwareInterface(BaseInterface):

@@ -261,7 +261,30 @@ class FakeBios(base.BiosInterface):
 
 
 class FakeVendor(base.VendorInterface):
+    """Ironic's ``fake`` vendor interface (``FakeVendorB``): methods that answer whether ``bar`` is their word."""
+
     name = "fake"
+
+    def validate_call(self, task: TaskView | None, method: str, args: dict[str, Any]) -> None:
+        if method in ("second_method", "third_method_sync", "fourth_method_shared_lock") and not args.get("bar"):
+            raise errors.MissingParameterValue(f"Parameter 'bar' not passed to method '{method}'.")
+
+    @base.passthru(("POST",), description="Test if the value of bar is kazoo")
+    def second_method(self, task: TaskView, http_method: str, args: dict[str, Any]) -> bool:
+        return bool(args.get("bar") == "kazoo")
+
+    @base.passthru(("POST",), is_async=False, description="Test if the value of bar is meow")
+    def third_method_sync(self, task: TaskView, http_method: str, args: dict[str, Any]) -> bool:
+        return bool(args.get("bar") == "meow")
+
+    @base.passthru(("POST",), require_exclusive_lock=False, description="Test if the value of bar is woof")
+    def fourth_method_shared_lock(self, task: TaskView, http_method: str, args: dict[str, Any]) -> bool:
+        return bool(args.get("bar") == "woof")
+
+    @base.passthru(("POST",), description="Test pass-through to wait.")
+    def log_passthrough(self, task: TaskView, http_method: str, args: dict[str, Any]) -> None:
+        calls = int((task.node.get("driver_internal_info") or {}).get("fake_vendor_calls", 0))
+        task.set_internal(fake_vendor_calls=calls + 1)
 
 
 class FakeFirmware(base.FirmwareInterface):

@@ -70,6 +70,7 @@ IPMI = HardwareType(
         "console": ("no-console",),
         "management": ("ipmitool",),
         "power": ("ipmitool",),
+        "vendor": ("ipmitool", "no-vendor"),  # Ironic's default: send_raw, bmc_reset (drivers/ipmi/vendor.py)
     },
 )
 

@@ -153,6 +153,15 @@ class IPMIClient:
         """Chassis Control 0x04, "pulse diagnostic interrupt": an NMI (``ipmitool chassis power diag``)."""
         self._raw("chassis power diag", 0x00, 0x02, (_PULSE_DIAG,))
 
+    # --- vendor passthru (``send_raw``, ``bmc_reset``) ----------------------------------------------------------
+    def raw_request(self, netfn: int, command: int, data: tuple[int, ...] = ()) -> bytes:
+        """Any request, as ``ipmitool raw``: the answer's data bytes (a completion code is a BMCCommandError)."""
+        return self._raw(f"raw netfn {netfn:#04x} command {command:#04x}", netfn, command, data)
+
+    def bmc_reset(self, warm: bool) -> None:
+        """App netfn 0x06, Cold Reset 0x02 / Warm Reset 0x03 (``ipmitool bmc reset cold|warm``)."""
+        self._raw(f"bmc reset {'warm' if warm else 'cold'}", 0x06, 0x03 if warm else 0x02)
+
     # --- boot -------------------------------------------------------------------------------------------------
     def boot_setting(self) -> BootSetting:
         data = self._raw("get boot options", 0x00, 0x09, (0x05, 0x00, 0x00), min_len=4)

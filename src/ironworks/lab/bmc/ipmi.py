@@ -147,6 +147,9 @@ class EmulatedBmc(pyghmi_bmc.Bmc):
             if netfn == 0x0A and command == 0x23:
                 code, payload = self.sensors.get(data)
                 return session.send_ipmi_response(code=code, data=payload)
+            if netfn == 0x06 and command == 0x03:  # Warm Reset: acknowledged (the emulator keeps no state to lose)
+                LOG.info("%s: BMC warm reset", self.name)
+                return session.send_ipmi_response(code=0)
             if netfn == 0x04 and command == 0x2D:
                 code, payload = self.sensors.read(data[0] if data else -1)
                 return session.send_ipmi_response(code=code, data=payload)
@@ -200,6 +203,7 @@ class EmulatedBmc(pyghmi_bmc.Bmc):
         return 0
 
     def cold_reset(self) -> int:
+        LOG.info("%s: BMC cold reset", self.name)
         return 0
 
     def get_system_guid(self) -> uuid.UUID:
