@@ -112,6 +112,7 @@ def build_drivers(settings: Settings) -> DriverRegistry:
     from ironworks.drivers.ipmi.interfaces import IPMIConnections, IPMIManagement, IPMIPower
     from ironworks.drivers.ipmi.vendor import IPMIVendor
     from ironworks.drivers.redfish.interfaces import RedfishConnections, RedfishManagement, RedfishPower
+    from ironworks.drivers.redfish.vendor import RedfishVendor
 
     registry = DriverRegistry(settings.enabled_hardware_types)
     policy = BMCPolicy(
@@ -122,7 +123,7 @@ def build_drivers(settings: Settings) -> DriverRegistry:
     ipmi = IPMIConnections(policy)
     redfish = RedfishConnections(policy)
     for impl in (IPMIPower(ipmi), IPMIManagement(ipmi), IPMIVendor(ipmi), RedfishPower(redfish),
-                 RedfishManagement(redfish)):
+                 RedfishManagement(redfish), RedfishVendor(redfish)):
         registry.register(impl)
     return registry
 

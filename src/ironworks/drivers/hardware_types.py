@@ -81,6 +81,7 @@ REDFISH = HardwareType(
         "console": ("no-console",),
         "management": ("redfish",),
         "power": ("redfish",),
+        "vendor": ("redfish", "no-vendor"),  # Ironic's default: eject_vmedia (drivers/redfish/vendor.py)
     },
 )
 

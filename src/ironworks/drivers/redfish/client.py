@@ -165,3 +165,27 @@ class RedfishClient:
             return [name for name, target in BOOT_TARGETS.items() if target in allowed]
 
         return self._call("read the allowed boot sources", read)
+
+    # --- virtual media (the ``redfish`` vendor interface's ``eject_vmedia``) -----------------------------------
+    def eject_virtual_media(self, media_type: str | None) -> list[str]:
+        """Eject every inserted virtual medium of the system's managers (of ``media_type`` only, when given, e.g.
+        ``CD``); the ejected devices' ids. A type no device has is an InvalidParameterValue, as Ironic's."""
+
+        def eject(system: Any) -> list[str] | None:
+            ejected: list[str] = []
+            known = False
+            for manager in system.managers:
+                for medium in manager.virtual_media.get_members():
+                    types = {str(getattr(t, "value", t)) for t in medium.media_types}
+                    if media_type is not None and media_type not in types:
+                        continue
+                    known = True
+                    if medium.inserted:
+                        medium.eject_media()
+                        ejected.append(str(medium.identity))
+            return None if media_type is not None and not known else ejected
+
+        result = self._call(f"eject virtual media ({media_type or 'all'})", eject)
+        if result is None:  # raised here: inside ``_call`` it would be taken for a BMC failure
+            raise errors.InvalidParameterValue(f"Boot device {media_type} is not a valid value ")
+        return result
