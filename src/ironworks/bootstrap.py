@@ -17,6 +17,7 @@ from ironworks.db.engine import Database
 from ironworks.db.repos.allocations import AllocationRepo
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.chassis import ChassisRepo
+from ironworks.db.repos.deploy_templates import DeployTemplateRepo
 from ironworks.db.repos.flavors import FlavorRepo
 from ironworks.db.repos.nodes import NodeRepo
 from ironworks.db.repos.portgroups import PortgroupRepo
@@ -43,6 +44,7 @@ class Services:
     ports: PortRepo
     portgroups: PortgroupRepo
     chassis: ChassisRepo
+    deploy_templates: DeployTemplateRepo
     allocations: AllocationRepo
     flavors: FlavorRepo
     projects: ProjectRepo
@@ -146,6 +148,7 @@ def build_services(settings: Settings, *, upgrade_schema: bool = True) -> Servic
         ports=PortRepo(db),
         portgroups=PortgroupRepo(db),
         chassis=ChassisRepo(db),
+        deploy_templates=DeployTemplateRepo(db),
         allocations=AllocationRepo(db),
         flavors=FlavorRepo(db),
         projects=ProjectRepo(db),

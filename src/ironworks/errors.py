@@ -113,6 +113,10 @@ class ChassisNotFound(NotFound):
     template = "Chassis %(chassis)s could not be found."
 
 
+class DeployTemplateNotFound(NotFound):
+    template = "Deploy template %(template)s could not be found."
+
+
 class DriverNotFound(NotFound):
     template = "Could not find the following driver(s) or hardware type(s): %(driver_name)s."
 
@@ -167,6 +171,14 @@ class PortgroupMACAlreadyExists(Duplicate):
 
 class ChassisAlreadyExists(Duplicate):
     template = "A chassis with UUID %(uuid)s already exists."
+
+
+class DeployTemplateAlreadyExists(Duplicate):
+    template = "A deploy template with UUID %(uuid)s already exists."
+
+
+class DeployTemplateDuplicateName(Duplicate):
+    template = "A deploy template with name %(name)s already exists."
 
 
 class NodeLocked(Conflict):

@@ -17,6 +17,7 @@ from ironworks.api.routes import allocations as allocation_routes
 from ironworks.api.routes import audit as audit_routes
 from ironworks.api.routes import conductors as conductor_routes
 from ironworks.api.routes import events as event_routes
+from ironworks.api.routes import deploy_templates as deploy_template_routes
 from ironworks.api.routes import flavors as flavor_routes
 from ironworks.api.routes import images as image_routes
 from ironworks.api.routes import instances as instance_routes
@@ -39,6 +40,7 @@ ROUTE_MODULES += [image_routes, instance_routes]
 ROUTE_MODULES += [shard_routes]
 ROUTE_MODULES += [node_action_routes, conductor_routes]
 ROUTE_MODULES += [vendor_routes, event_routes]
+ROUTE_MODULES += [deploy_template_routes]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -139,6 +139,11 @@ _R: list[tuple[str, str, Actions, str | None]] = [
     ("PATCH", "/v1/networks/{network}", "baremetal:network:update", None),
     ("DELETE", "/v1/networks/{network}", "baremetal:network:delete", None),
     ("GET", "/v1/audit", "baremetal:audit:list", None),
+    ("GET", "/v1/deploy_templates", "baremetal:deploy_template:get", None),
+    ("GET", "/v1/deploy_templates/{template}", "baremetal:deploy_template:get", None),
+    ("POST", "/v1/deploy_templates", "baremetal:deploy_template:create", None),
+    ("PATCH", "/v1/deploy_templates/{template}", "baremetal:deploy_template:update", None),
+    ("DELETE", "/v1/deploy_templates/{template}", "baremetal:deploy_template:delete", None),
     # allocations: the handlers confine non-admins to their own project (api/routes/allocations.py)
     ("GET", "/v1/allocations", "baremetal:allocation:list", None),
     ("POST", "/v1/allocations", "baremetal:allocation:create", None),

@@ -116,6 +116,10 @@ RULES: dict[str, Rule] = {
     "baremetal:driver:get": ADMIN_ONLY,
     "baremetal:driver:vendor_passthru": ADMIN_ONLY,
     "baremetal:events:post": ADMIN_ONLY,  # Ironic: system admin (Neutron's service user)
+    "baremetal:deploy_template:get": ADMIN_ONLY,
+    "baremetal:deploy_template:create": ADMIN_ONLY,
+    "baremetal:deploy_template:update": ADMIN_ONLY,
+    "baremetal:deploy_template:delete": ADMIN_ONLY,
     # networks have an owner project and a shared flag (Neutron's model): api/routes/networks.py shows a
     # non-admin its project's and shared networks only, and lets it change only its project's (issue 12)
     "baremetal:network:get": ANY_READER,

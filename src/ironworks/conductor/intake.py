@@ -208,6 +208,12 @@ def _start(svc: Services, node: Record, target: str, event: str, body: dict[str,
         args["rebuild"] = event == "rebuild"
         if body.get("deploy_steps"):
             args["deploy_steps"] = steps.validate_user_deploy_steps(driver, body["deploy_steps"])
+        traits = (node["instance_info"] or {}).get("traits")
+        if isinstance(traits, list) and traits:  # deploy templates named by the instance's traits (API 1.55)
+            templates = svc.deploy_templates.list_by_names(traits)
+            template_steps = steps.validate_template_steps(driver, templates)
+            if template_steps:
+                args["template_steps"] = template_steps
         if body.get("configdrive") is not None:
             columns["instance_info"] = {**(node["instance_info"] or {}), "configdrive": body["configdrive"]}
     if event == "rescue":

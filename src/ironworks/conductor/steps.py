@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ironworks.conductor.task import Task
 
 __all__ = ["clean_step", "deploy_step", "discover", "automated_clean_plan", "deploy_plan",
-           "validate_user_clean_steps", "validate_user_deploy_steps", "execute"]
+           "validate_user_clean_steps", "validate_user_deploy_steps", "validate_template_steps", "execute"]
 
 #: interfaces in the order their steps run when priorities tie (Ironic's order)
 INTERFACE_ORDER = ("power", "management", "deploy", "bios", "raid", "firmware", "inspect", "boot", "rescue",
@@ -127,10 +127,41 @@ def validate_user_deploy_steps(driver: Driver, steps: Any) -> list[dict[str, Any
     return [_public(step, user.get("args"), user["priority"]) for step, user in _resolve(driver, "deploy", steps)]
 
 
-def deploy_plan(driver: Driver, user_steps: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    """The driver's enabled deploy steps merged with the user's (a user priority 0 disables a step)."""
+def validate_template_steps(driver: Driver, templates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The steps of the deploy templates matching a node's instance traits, combined and validated (400).
+
+    Ironic's ``_get_validated_steps_from_templates``: every step must be one of the node's deploy steps with
+    valid arguments, and no ``interface.step`` may come from two templates.
+    """
+    combined = [{k: step[k] for k in ("interface", "step", "args", "priority")}
+                for template in templates for step in template["steps"]]
+    if not combined:
+        return []
+    prefix = (f"Validation of deploy steps from deploy templates matching this node's instance traits failed. "
+              f"Matching deploy templates: {','.join(t['name'] for t in templates)}. Errors: ")
+    try:
+        resolved = _resolve(driver, "deploy", _check_shape(combined, "deploy", need_priority=True))
+    except errors.InvalidParameterValue as exc:
+        raise errors.InvalidParameterValue(prefix + exc.message) from None
+    seen: dict[tuple[str, str], int] = {}
+    for step in combined:
+        key = (step["interface"], step["step"])
+        seen[key] = seen.get(key, 0) + 1
+    duplicates = sorted(f"{i}.{n}" for (i, n), count in seen.items() if count > 1)
+    if duplicates:
+        raise errors.InvalidParameterValue(
+            prefix + "deploy steps from all deploy templates matching this node's instance traits cannot have the "
+            f"same interface and step. Duplicate deploy steps for {', '.join(duplicates)}")
+    return [_public(step, user.get("args"), user["priority"]) for step, user in resolved]
+
+
+def deploy_plan(driver: Driver, user_steps: list[dict[str, Any]] | None,
+                template_steps: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The driver's enabled deploy steps merged with the templates' and the user's (Ironic's
+    ``_get_all_deployment_steps``): a user step overrides a template step, either overrides the driver's, and a
+    priority 0 disables a step."""
     plan = {(s["interface"], s["step"]): _public(s) for s in discover(driver, "deploy") if s["priority"] > 0}
-    for step in user_steps or []:
+    for step in [*(template_steps or []), *(user_steps or [])]:
         plan[(step["interface"], step["step"])] = step
     enabled = [s for s in plan.values() if s["priority"] > 0]
     return sorted(enabled, key=lambda s: (-s["priority"], _order(s["interface"]), s["step"]))

@@ -45,6 +45,17 @@ class Chassis(TimestampMixin, Base):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
 
 
+class DeployTemplate(TimestampMixin, Base):
+    """A deploy template (API 1.55): named like a trait; its steps run when an instance asks for that trait."""
+
+    __tablename__ = "deploy_templates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    steps: Mapped[list[Any]] = mapped_column(JSON, default=list, nullable=False)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+
+
 class Conductor(Base):
     __tablename__ = "conductors"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -56,7 +56,7 @@ def v1(ctx: Ctx) -> Any:
     # the resources this version has and Ironworks serves (Ironic lists volume, conductors, events … too)
     for resource, since in (("portgroups", mv.PORTGROUPS), ("lookup", 22), ("heartbeat", 22),
                             ("conductors", mv.CONDUCTORS), ("allocations", mv.ALLOCATIONS),
-                            ("shards", mv.SHARD)):
+                            ("deploy_templates", mv.DEPLOY_TEMPLATES), ("shards", mv.SHARD)):
         if ctx.version >= since:
             body[resource] = _links(ctx, resource)
     return body

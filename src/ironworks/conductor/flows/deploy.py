@@ -7,7 +7,8 @@
 3. A rebuild first cleans up the old instance's boot configuration.
 4. The deploy interface prepares, and the provisioning network is plugged. A config drive given as a dict is
    built now, its network_data generated from the node's VIFs unless given (networking/drive.py).
-5. The plan is the driver's deploy steps with priority > 0 merged with the user's ``deploy_steps`` (priority 0
+5. The plan is the driver's deploy steps with priority > 0 merged with the steps of the deploy templates named by
+   ``instance_info.traits`` and the user's ``deploy_steps`` (user over template over driver; priority 0
    disables one); each runs in turn, shown in ``deploy_step``. A step may park the node in ``wait call-back``
    until the agent calls back (or the callback timeout fails it).
 6. The instance is made bootable, tenant networks configured, the node powered on, and ``done`` → ``active``.
@@ -35,7 +36,8 @@ def run(task: Task, args: dict[str, Any]) -> None:
     task.driver.deploy.prepare(task)
     task.driver.network.add_provisioning_network(task)
     drive.store_configdrive(task)
-    steprunner.store_plan(task, "deploy", steps.deploy_plan(task.driver, args.get("deploy_steps")))
+    plan = steps.deploy_plan(task.driver, args.get("deploy_steps"), args.get("template_steps"))
+    steprunner.store_plan(task, "deploy", plan)
     resume(task)
 
 
