@@ -205,9 +205,11 @@ def test_template_naming_unknown_step_refused_at_deploy_request(api):
     _create(api, "CUSTOM_BAD", [{"interface": "deploy", "step": "no_such_step", "args": {}, "priority": 50}])
     _create(api, "CUSTOM_NOARGS", [dict(APPLY_RAID, args={})])
     _create(api, "CUSTOM_DUP", [dict(APPLY_RAID, priority=5)])
+    _create(api, "CUSTOM_CORE", [{"interface": "deploy", "step": "deploy", "args": {}, "priority": 10}])
     _create(api, "CUSTOM_RAID1", [APPLY_RAID])
     for traits, words in (
         (["CUSTOM_BAD"], "no_such_step"),
+        (["CUSTOM_CORE"], "core step"),
         (["CUSTOM_NOARGS"], "raid_config"),
         (["CUSTOM_DUP", "CUSTOM_RAID1"], "Duplicate deploy steps"),
     ):

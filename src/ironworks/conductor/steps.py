@@ -103,6 +103,10 @@ def _resolve(driver: Driver, kind: str, user_steps: list[dict[str, Any]]) -> lis
         if missing:
             raise errors.InvalidParameterValue(
                 f"{kind.title()} step {key[0]}.{key[1]} is missing required argument(s): {', '.join(missing)}.")
+        if kind == "deploy" and key == ("deploy", "deploy") and (user.get("priority") or 0) > 0:
+            raise errors.InvalidParameterValue(  # Ironic's _validate_user_step: the core step can only be disabled
+                "deploy step deploy on interface deploy is a core step and cannot be overridden by user steps. "
+                "It may be disabled by setting the priority to 0")
         resolved.append((step, user))
     return resolved
 
