@@ -195,7 +195,7 @@ def test_deploy_runs_the_matching_template_steps(api):
 
     # a user deploy step overrides the template's step of the same interface and step (priority 0: disabled)
     other = _available_with_traits(api, "CUSTOM_RAID1")
-    r = provision(api, other, "active", deploy_steps=[dict(APPLY_RAID, priority=0)])
+    r = provision(api, other, "active", deploy_steps=[dict(APPLY_RAID, args={}, priority=0)])
     assert r.status_code == 202, r.text
     assert settle(api, other)["provision_state"] == states.ACTIVE
     assert api.get(f"/v1/nodes/{other}").json()["raid_config"] == {}

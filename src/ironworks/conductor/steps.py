@@ -100,7 +100,7 @@ def _resolve(driver: Driver, kind: str, user_steps: list[dict[str, Any]]) -> lis
             raise errors.InvalidParameterValue(
                 f"{kind.title()} step {key[0]}.{key[1]} got unexpected argument(s): {', '.join(unexpected)}.")
         missing = sorted(k for k, info in argsinfo.items() if info.get("required") and k not in args)
-        if missing:
+        if missing and (kind == "clean" or (user.get("priority") or 0) > 0):  # disabling needs no arguments
             raise errors.InvalidParameterValue(
                 f"{kind.title()} step {key[0]}.{key[1]} is missing required argument(s): {', '.join(missing)}.")
         if kind == "deploy" and key == ("deploy", "deploy") and (user.get("priority") or 0) > 0:
