@@ -16,8 +16,8 @@ from ironworks.api.routes import agent, chassis, drivers, nodes, portgroups, por
 from ironworks.api.routes import allocations as allocation_routes
 from ironworks.api.routes import audit as audit_routes
 from ironworks.api.routes import conductors as conductor_routes
-from ironworks.api.routes import events as event_routes
 from ironworks.api.routes import deploy_templates as deploy_template_routes
+from ironworks.api.routes import events as event_routes
 from ironworks.api.routes import flavors as flavor_routes
 from ironworks.api.routes import images as image_routes
 from ironworks.api.routes import instances as instance_routes
