@@ -15,6 +15,7 @@ from ironworks.api.guard import RequestGuard
 from ironworks.api.routes import agent, chassis, drivers, nodes, portgroups, ports, provision, root
 from ironworks.api.routes import allocations as allocation_routes
 from ironworks.api.routes import audit as audit_routes
+from ironworks.api.routes import bios as bios_routes
 from ironworks.api.routes import conductors as conductor_routes
 from ironworks.api.routes import deploy_templates as deploy_template_routes
 from ironworks.api.routes import events as event_routes
@@ -41,6 +42,7 @@ ROUTE_MODULES += [shard_routes]
 ROUTE_MODULES += [node_action_routes, conductor_routes]
 ROUTE_MODULES += [vendor_routes, event_routes]
 ROUTE_MODULES += [deploy_template_routes]
+ROUTE_MODULES += [bios_routes]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -27,6 +27,7 @@ from typing import Any
 from ironworks import errors, states
 from ironworks.drivers import base
 from ironworks.drivers.base import WAIT, TaskView, clean_step, deploy_step
+from ironworks.drivers.bios.fake import FakeBios
 from ironworks.images import local
 
 
@@ -245,19 +246,6 @@ class NoopStorage(base.StorageInterface):
 
 class FakeStorage(base.StorageInterface):
     name = "fake"
-
-
-class FakeBios(base.BiosInterface):
-    name = "fake"
-
-    @clean_step(priority=0, requires_ramdisk=False,
-                argsinfo={"settings": {"description": "list of {name, value}", "required": True}})
-    def apply_configuration(self, task: TaskView, settings: Any) -> None:
-        if not isinstance(settings, list):
-            raise errors.InvalidParameterValue("settings must be a list of {name, value} objects.")
-
-    @clean_step(priority=0, requires_ramdisk=False)
-    def factory_reset(self, task: TaskView) -> None: ...
 
 
 class FakeVendor(base.VendorInterface):

@@ -4,6 +4,7 @@
 2. Automated cleaning is skipped when disabled: the node's ``automated_clean`` if set, else the setting.
 3. The plan is the driver's clean steps with priority > 0, highest first (automated), or the user's steps in
    the user's order (manual; validated at the API, 400 before any state change).
+   The BIOS interface refreshes the node's cached BIOS settings first (a failure is only logged, as Ironic).
 4. The cleaning network is plugged and the deploy interface prepares cleaning; if it must wait for the ramdisk,
    the node parks in ``clean wait`` and the agent's call back continues with ``resume``. Manual cleaning with
    ``disable_ramdisk`` (steps that need no ramdisk only, checked at the API) skips this step.
@@ -14,15 +15,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
-from ironworks import states
+from ironworks import errors, states
 from ironworks.conductor import flows, steps
 from ironworks.conductor.flows import steprunner
 from ironworks.drivers.base import WAIT
 
 if TYPE_CHECKING:
     from ironworks.conductor.task import Task
+
+LOG = logging.getLogger(__name__)
 
 
 def automated_enabled(task: Task) -> bool:
@@ -36,6 +40,7 @@ def run(task: Task, args: dict[str, Any]) -> None:
         finish(task, manual=False)
         return
     flows.validate(task, "power", "network")
+    cache_bios_settings(task)
     plan = args["clean_steps"] if manual else steps.automated_clean_plan(task.driver)
     if not plan:
         finish(task, manual=False)
@@ -52,6 +57,17 @@ def run(task: Task, args: dict[str, Any]) -> None:
                            driver_internal_info=task.node["driver_internal_info"])
         return
     resume(task)
+
+
+def cache_bios_settings(task: Task) -> None:
+    """As Ironic when cleaning starts: refresh the cached BIOS settings; a failure is logged, not fatal."""
+    cache = getattr(task.driver.get("bios"), "cache_bios_settings", None)
+    if cache is None:
+        return
+    try:
+        cache(task)
+    except errors.IronworksError as exc:
+        LOG.warning("node %s: caching BIOS settings failed: %s", task.uuid, exc)
 
 
 def resume(task: Task) -> None:
