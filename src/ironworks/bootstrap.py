@@ -110,6 +110,7 @@ class Services:
 
 def build_drivers(settings: Settings) -> DriverRegistry:
     """The driver registry, with the BMC interfaces sharing one policy and per-BMC limiter per protocol."""
+    from ironworks.drivers.bios.redfish import RedfishBios
     from ironworks.drivers.bmc.policy import BMCPolicy
     from ironworks.drivers.ipmi.interfaces import IPMIConnections, IPMIManagement, IPMIPower
     from ironworks.drivers.ipmi.vendor import IPMIVendor
@@ -125,7 +126,7 @@ def build_drivers(settings: Settings) -> DriverRegistry:
     ipmi = IPMIConnections(policy)
     redfish = RedfishConnections(policy)
     for impl in (IPMIPower(ipmi), IPMIManagement(ipmi), IPMIVendor(ipmi), RedfishPower(redfish),
-                 RedfishManagement(redfish), RedfishVendor(redfish)):
+                 RedfishManagement(redfish), RedfishVendor(redfish), RedfishBios(redfish)):
         registry.register(impl)
     return registry
 

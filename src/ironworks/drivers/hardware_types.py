@@ -78,6 +78,7 @@ REDFISH = HardwareType(
     name="redfish",
     interfaces={
         **_COMMON_REAL,
+        "bios": ("no-bios", "redfish"),
         "console": ("no-console",),
         "management": ("redfish",),
         "power": ("redfish",),

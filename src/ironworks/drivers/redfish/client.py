@@ -189,3 +189,32 @@ class RedfishClient:
         if result is None:  # raised here: inside ``_call`` it would be taken for a BMC failure
             raise errors.InvalidParameterValue(f"Boot device {media_type} is not a valid value ")
         return result
+
+    # --- BIOS -------------------------------------------------------------------------------------------------
+    def bios_settings(self) -> dict[str, dict[str, Any]]:
+        """Current BIOS attributes, each with the registry fields when the BMC publishes an attribute registry."""
+
+        def read(system: Any) -> dict[str, dict[str, Any]]:
+            bios = system.bios  # sushy raises MissingAttributeError when the system has no Bios resource
+            settings: dict[str, dict[str, Any]] = {name: {"value": value} for name, value in bios.attributes.items()}
+            registry = bios.get_attribute_registry()
+            entries = getattr(getattr(registry, "registry_entries", None), "attributes", None) or []
+            for entry in entries:
+                if entry.name not in settings:
+                    continue
+                allowable = entry.allowable_values
+                settings[entry.name].update(
+                    attribute_type=entry.attribute_type, lower_bound=entry.lower_bound,
+                    upper_bound=entry.upper_bound, min_length=entry.min_length, max_length=entry.max_length,
+                    read_only=entry.read_only, reset_required=entry.reset_required, unique=entry.unique,
+                    allowable_values=[v.get("ValueName") for v in allowable if isinstance(v, dict)]
+                    if isinstance(allowable, list) else None)
+            return settings
+
+        return self._call("read the BIOS settings", read)
+
+    def set_bios(self, attributes: dict[str, Any]) -> None:
+        self._call("apply BIOS settings", lambda system: system.bios.set_attributes(attributes))
+
+    def reset_bios(self) -> None:
+        self._call("reset the BIOS to factory defaults", lambda system: system.bios.reset_bios())

@@ -45,7 +45,8 @@ class RedfishEmulator:
 
     def __init__(self, count: int = 1, username: str | None = None, password: str | None = None,
                  address: str = "127.0.0.1", port: int = 0, power_state: str = "Off",
-                 powered_on: tuple[int, ...] = (), workdir: Path | None = None) -> None:
+                 powered_on: tuple[int, ...] = (), workdir: Path | None = None,
+                 command: tuple[str, ...] | None = None) -> None:
         self.count = count
         self.username = username
         self.password = password
@@ -56,6 +57,8 @@ class RedfishEmulator:
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="ironworks-redfish-"))
         self.proc: subprocess.Popen[bytes] | None = None
+        #: the program to run instead of ``sushy-emulator`` (same arguments), e.g. a wrapper adding a feature
+        self.command = command
 
     @property
     def url(self) -> str:
@@ -87,7 +90,8 @@ class RedfishEmulator:
         log = open(self.workdir / "emulator.log", "ab")  # noqa: SIM115 - closed right after the child has it
         try:
             self.proc = subprocess.Popen(
-                [executable, "--config", str(config), "--fake", "-i", self.address, "-p", str(self.port)],
+                [*(self.command or (executable,)), "--config", str(config), "--fake", "-i", self.address,
+                 "-p", str(self.port)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         finally:
             log.close()
