@@ -107,3 +107,19 @@ def test_no_bios_refuses_the_steps(service, api):
     assert r.status_code == 400, r.text
     fault(r)
     assert api.get(f"/v1/nodes/{node}/bios").json() == {"bios": []}
+
+
+def test_bios_steps_as_user_deploy_steps(service, api):
+    node = _manageable(api)
+    move(api, node, "provide")
+    step = {
+        "interface": "bios",
+        "step": "apply_configuration",
+        "priority": 90,
+        "args": {"settings": [{"name": "AssetTag", "value": "deployed"}]},
+    }
+    with service.client("1.69") as c:
+        assert provision(c, node, "active", deploy_steps=[step]).status_code == 202
+    assert settle(api, node)["provision_state"] == states.ACTIVE
+    values = {i["name"]: i["value"] for i in api.get(f"/v1/nodes/{node}/bios").json()["bios"]}
+    assert values["AssetTag"] == "deployed"

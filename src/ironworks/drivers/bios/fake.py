@@ -13,7 +13,7 @@ from typing import Any
 
 from ironworks import errors
 from ironworks.drivers import base
-from ironworks.drivers.base import TaskView, clean_step
+from ironworks.drivers.base import TaskView, clean_step, deploy_step
 from ironworks.drivers.bios import parse_settings, record
 
 FIRMWARE_KEY = "fake_bios"
@@ -121,6 +121,7 @@ class FakeBios(base.BiosInterface):
         record(task, {name: {"value": firmware.get(name), **REGISTRY[name][1]} for name in REGISTRY})
 
     @clean_step(priority=0, requires_ramdisk=False, argsinfo=_SETTINGS_ARG)
+    @deploy_step(priority=0, requires_ramdisk=False, argsinfo=_SETTINGS_ARG)
     def apply_configuration(self, task: TaskView, settings: Any) -> None:
         """Apply BIOS settings (all or none) and cache the result."""
         wanted = {name: check(name, value) for name, value in parse_settings(settings).items()}
@@ -128,6 +129,7 @@ class FakeBios(base.BiosInterface):
         self.cache_bios_settings(task)
 
     @clean_step(priority=0, requires_ramdisk=False)
+    @deploy_step(priority=0, requires_ramdisk=False)
     def factory_reset(self, task: TaskView) -> None:
         """Restore the factory defaults and cache them."""
         task.set_internal(**{FIRMWARE_KEY: dict(DEFAULTS)})

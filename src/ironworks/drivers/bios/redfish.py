@@ -18,7 +18,7 @@ from typing import Any
 
 from ironworks import errors
 from ironworks.drivers import base
-from ironworks.drivers.base import TaskView, clean_step
+from ironworks.drivers.base import TaskView, clean_step, deploy_step
 from ironworks.drivers.bios import parse_settings, record
 from ironworks.drivers.redfish.interfaces import _RedfishBase
 
@@ -41,6 +41,7 @@ class RedfishBios(_RedfishBase, base.BiosInterface):
             reboot(task)
 
     @clean_step(priority=0, requires_ramdisk=False, argsinfo=_SETTINGS_ARG)
+    @deploy_step(priority=0, requires_ramdisk=False, argsinfo=_SETTINGS_ARG)
     def apply_configuration(self, task: TaskView, settings: Any) -> None:
         """Apply BIOS settings through Redfish and cache the result."""
         wanted = parse_settings(settings)
@@ -63,6 +64,7 @@ class RedfishBios(_RedfishBase, base.BiosInterface):
             raise errors.DriverError(reason=f"The BMC did not apply BIOS setting(s): {', '.join(missed)}")
 
     @clean_step(priority=0, requires_ramdisk=False)
+    @deploy_step(priority=0, requires_ramdisk=False)
     def factory_reset(self, task: TaskView) -> None:
         """Reset the BIOS to its factory defaults through Redfish and cache the result."""
         client = self.connections.client(task)
