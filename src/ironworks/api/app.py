@@ -21,6 +21,7 @@ from ironworks.api.routes import deploy_templates as deploy_template_routes
 from ironworks.api.routes import events as event_routes
 from ironworks.api.routes import flavors as flavor_routes
 from ironworks.api.routes import images as image_routes
+from ironworks.api.routes import indicators as indicator_routes
 from ironworks.api.routes import instances as instance_routes
 from ironworks.api.routes import networks as network_routes
 from ironworks.api.routes import node_actions as node_action_routes
@@ -42,7 +43,7 @@ ROUTE_MODULES += [shard_routes]
 ROUTE_MODULES += [node_action_routes, conductor_routes]
 ROUTE_MODULES += [vendor_routes, event_routes]
 ROUTE_MODULES += [deploy_template_routes]
-ROUTE_MODULES += [bios_routes]
+ROUTE_MODULES += [bios_routes, indicator_routes]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -6,6 +6,8 @@
    follows. The serial-over-LAN console itself is issue 15: here only the interfaces that exist (``fake``).
 2. inject NMI (``PUT /v1/nodes/{node}/management/inject_nmi``, API 1.29): the management interface validates,
    then sends the interrupt (IPMI chassis control "pulse diagnostic interrupt", Redfish ``ResetType.Nmi``).
+3. indicators (``/v1/nodes/{node}/management/indicators``, API 1.63): the management interface lists its
+   indicators per component and reads one (without the lock, as Ironic's shared task) or sets one (under it).
 """
 
 from __future__ import annotations
@@ -61,3 +63,20 @@ def inject_nmi(svc: Services, node: Record) -> None:
     with acquire(_conductor(svc).ctx, node["uuid"], "inject nmi") as task:
         _interface(task, "management").inject_nmi(task)
         LOG.info("node %s: NMI injected", task.uuid)
+
+
+def supported_indicators(svc: Services, node: Record) -> dict[str, dict[str, dict[str, Any]]]:
+    view = _view(svc, node, "getting supported indicators")
+    result: dict[str, dict[str, dict[str, Any]]] = _interface(view, "management").get_supported_indicators(view)
+    return result
+
+
+def indicator_state(svc: Services, node: Record, component: str, indicator: str) -> str:
+    view = _view(svc, node, "getting indicator state")
+    return str(_interface(view, "management").get_indicator_state(view, component, indicator))
+
+
+def set_indicator_state(svc: Services, node: Record, component: str, indicator: str, state: str) -> None:
+    with acquire(_conductor(svc).ctx, node["uuid"], "setting indicator state") as task:
+        _interface(task, "management").set_indicator_state(task, component, indicator, state)
+        LOG.info("node %s: indicator %s@%s set to %s", task.uuid, indicator, component, state)

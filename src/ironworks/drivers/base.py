@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 #: returned by deploy / clean / inspect / rescue operations that continue when the ramdisk calls back
 WAIT = "wait"
 
+#: indicator states (Ironic's ``indicator_states``)
+INDICATOR_STATES = ("OFF", "ON", "BLINKING", "UNKNOWN")
+
 #: boot devices (Ironic's names)
 BOOT_DEVICES = ("pxe", "disk", "cdrom", "bios", "safe", "wanboot", "uefi", "floppy")
 
@@ -152,6 +155,20 @@ class ManagementInterface(BaseInterface):
         """Send a non-maskable interrupt to the server (API 1.29); Ironic's answer when a driver cannot."""
         raise errors.InvalidParameterValue(
             f"Driver {task.node.get('driver')} does not support inject_nmi (disabled or not implemented).")
+
+    # --- indicators (API 1.63): components "system", "chassis", "disk", "power", "nic"; states in INDICATOR_STATES
+    def get_supported_indicators(self, task: TaskView) -> dict[str, dict[str, dict[str, Any]]]:
+        """``{component: {indicator id: {"readonly": bool, "states": [...]}}}``; Ironic's answer when unsupported."""
+        raise errors.InvalidParameterValue(
+            f"Driver {task.node.get('driver')} does not support indicators (disabled or not implemented).")
+
+    def get_indicator_state(self, task: TaskView, component: str, indicator: str) -> str:
+        raise errors.InvalidParameterValue(
+            f"Driver {task.node.get('driver')} does not support indicators (disabled or not implemented).")
+
+    def set_indicator_state(self, task: TaskView, component: str, indicator: str, state: str) -> None:
+        raise errors.InvalidParameterValue(
+            f"Driver {task.node.get('driver')} does not support indicators (disabled or not implemented).")
 
 
 class BootInterface(BaseInterface):

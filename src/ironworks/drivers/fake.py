@@ -122,6 +122,39 @@ class FakeManagement(base.ManagementInterface):
         _behave(task, "inject_nmi")
         task.set_internal(fake_nmi_count=int(task.node["driver_internal_info"].get("fake_nmi_count", 0)) + 1)
 
+    #: Ironic's fake indicators: a read-only chassis LED and a system LED that can be set
+    INDICATORS = {
+        "chassis": {"led-0": {"readonly": True, "states": ["OFF", "ON"]}},
+        "system": {"led": {"readonly": False, "states": ["BLINKING", "OFF", "ON"]}},
+    }
+
+    def get_supported_indicators(self, task: TaskView) -> dict[str, dict[str, dict[str, Any]]]:
+        return {component: {name: dict(info) for name, info in names.items()}
+                for component, names in self.INDICATORS.items()}
+
+    def _indicator(self, component: str, indicator: str) -> dict[str, Any]:
+        info = self.INDICATORS.get(component, {}).get(indicator)
+        if info is None:
+            raise errors.InvalidParameterValue(f"Indicator {indicator}@{component} is not supported by this node.")
+        return info
+
+    def get_indicator_state(self, task: TaskView, component: str, indicator: str) -> str:
+        """The state last set (``driver_internal_info.fake_indicators``), OFF before."""
+        self._indicator(component, indicator)
+        saved = task.node["driver_internal_info"].get("fake_indicators") or {}
+        return str(saved.get(f"{indicator}@{component}", "OFF"))
+
+    def set_indicator_state(self, task: TaskView, component: str, indicator: str, state: str) -> None:
+        info = self._indicator(component, indicator)
+        if info["readonly"]:
+            raise errors.InvalidParameterValue(f"Indicator {indicator}@{component} is read-only.")
+        if state not in info["states"]:
+            raise errors.InvalidParameterValue(
+                f"Indicator {indicator}@{component} cannot be set to {state!r}: use {', '.join(info['states'])}.")
+        saved = dict(task.node["driver_internal_info"].get("fake_indicators") or {})
+        saved[f"{indicator}@{component}"] = state
+        task.set_internal(fake_indicators=saved)
+
 
 class FakeBoot(base.BootInterface):
     name = "fake"
