@@ -218,3 +218,51 @@ class RedfishClient:
 
     def reset_bios(self) -> None:
         self._call("reset the BIOS to factory defaults", lambda system: system.bios.reset_bios())
+
+    # --- indicator LEDs (API 1.63): the system's and its chassis' ``IndicatorLED`` ------------------------------
+    def _led_owner(self, system: Any, component: str, ident: str) -> Any:
+        if component == "system" and ident == system.identity and system.indicator_led is not None:
+            return system
+        if component == "chassis":
+            for chassis in system.chassis:
+                if chassis.identity == ident and chassis.indicator_led is not None:
+                    return chassis
+        raise errors.BMCCommandError(bmc=self.access.bmc, command=f"the request to find indicator {ident}@{component}",
+                                     reason="the BMC no longer reports it")
+
+    def _check_offered(self, component: str, ident: str) -> None:
+        if ident not in self.indicators().get(component, []):
+            raise errors.InvalidParameterValue(f"Indicator {ident}@{component} is not offered by the BMC.")
+
+    def indicators(self) -> dict[str, list[str]]:
+        """``{"system": [id], "chassis": [ids]}`` of the resources whose ``IndicatorLED`` the BMC reports."""
+
+        def read(system: Any) -> dict[str, list[str]]:
+            found: dict[str, list[str]] = {}
+            if system.indicator_led is not None:
+                found["system"] = [system.identity]
+            chassis = [c.identity for c in system.chassis if c.indicator_led is not None]
+            if chassis:
+                found["chassis"] = chassis
+            return found
+
+        return self._call("read the indicator LEDs", read)
+
+    def indicator(self, component: str, ident: str) -> str:
+        """``ON`` / ``OFF`` / ``BLINKING`` / ``UNKNOWN``."""
+        self._check_offered(component, ident)
+
+        def read(system: Any) -> str:
+            led = self._led_owner(system, component, ident).indicator_led
+            return _LED_STATES.get(led, "UNKNOWN")
+
+        return self._call(f"read the {component} indicator LED", read)
+
+    def set_indicator(self, component: str, ident: str, state: str) -> None:
+        led = {name: value for value, name in _LED_STATES.items()}[state]
+        self._check_offered(component, ident)
+        self._call(f"set the {component} indicator LED",
+                   lambda system: self._led_owner(system, component, ident).set_indicator_led(led))
+
+
+_LED_STATES = {sushy.IndicatorLED.LIT: "ON", sushy.IndicatorLED.OFF: "OFF", sushy.IndicatorLED.BLINKING: "BLINKING"}

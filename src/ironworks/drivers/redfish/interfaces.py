@@ -3,7 +3,8 @@
 Power: ``On`` / ``ForceOff`` / ``GracefulShutdown`` / ``ForceRestart`` / ``GracefulRestart`` reset actions, each
 verified by polling the system's ``PowerState`` until it shows the target (``BMCPolicy.power_timeout`` or the
 caller's ``timeout``). A reboot of a server that is off is a plain power on. Management: boot source override
-(``Once`` or ``Continuous``) with the node's boot mode, the boot mode alone, and the allowed boot sources.
+(``Once`` or ``Continuous``) with the node's boot mode, the boot mode alone, and the allowed boot sources;
+the indicator LEDs of the system and its chassis (API 1.63).
 """
 
 from __future__ import annotations
@@ -118,3 +119,21 @@ class RedfishManagement(_RedfishBase, base.ManagementInterface):
 
     def inject_nmi(self, task: TaskView) -> None:
         self.connections.client(task).reset("nmi")
+
+    # indicators: the system's and its chassis' IndicatorLED, identified by the resource id as Ironic does; drive
+    # LEDs are not offered (the lab's sushy-emulator has no storage on its fake systems to test them against)
+    _LED_STATES = ["BLINKING", "OFF", "ON"]
+
+    def get_supported_indicators(self, task: TaskView) -> dict[str, dict[str, dict[str, Any]]]:
+        found = self.connections.client(task).indicators()
+        return {component: {ident: {"readonly": False, "states": list(self._LED_STATES)} for ident in idents}
+                for component, idents in found.items()}
+
+    def get_indicator_state(self, task: TaskView, component: str, indicator: str) -> str:
+        return self.connections.client(task).indicator(component, indicator)
+
+    def set_indicator_state(self, task: TaskView, component: str, indicator: str, state: str) -> None:
+        if state not in self._LED_STATES:
+            raise errors.InvalidParameterValue(
+                f"Indicator {indicator}@{component} cannot be set to {state!r}: use {', '.join(self._LED_STATES)}.")
+        self.connections.client(task).set_indicator(component, indicator, state)
