@@ -62,6 +62,7 @@ def test_cache_apply_and_factory_reset(bios_bmc: RedfishEmulator) -> None:
     assert cached["ProcTurboMode"]["attribute_type"] == "Enumeration"
     assert cached["ProcTurboMode"]["allowable_values"] == ["Enabled", "Disabled"]
     assert cached["ProcTurboMode"]["read_only"] is False
+    assert cached["SysPassword"]["attribute_type"] == "Password" and cached["SysPassword"]["value"] is None
 
     bios.apply_configuration(
         task, settings=[{"name": "ProcTurboMode", "value": "Disabled"}, {"name": "EmbeddedSata", "value": "Ahci"}]

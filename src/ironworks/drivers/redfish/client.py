@@ -209,6 +209,8 @@ class RedfishClient:
                     read_only=entry.read_only, reset_required=entry.reset_required, unique=entry.unique,
                     allowable_values=[v.get("ValueName") for v in allowable if isinstance(v, dict)]
                     if isinstance(allowable, list) else None)
+                if entry.attribute_type == "Password":  # never cached nor served, whatever the BMC answers
+                    settings[entry.name]["value"] = None
             return settings
 
         return self._call("read the BIOS settings", read)
