@@ -88,6 +88,11 @@ _R: list[tuple[str, str, Actions, str | None]] = [
     ("PUT", "/v1/nodes/{node}/management/boot_device", N + "set_boot_device", "node"),
     ("GET", "/v1/nodes/{node}/management/boot_device/supported", N + "get_boot_device", "node"),
     ("PUT", "/v1/nodes/{node}/management/inject_nmi", N + "inject_nmi", "node"),
+    ("GET", "/v1/nodes/{node}/management/indicators", N + "get_indicator_state", "node"),
+    ("GET", "/v1/nodes/{node}/management/indicators/{indicator}", N + "get_indicator_state", "node"),
+    ("PUT", "/v1/nodes/{node}/management/indicators/{indicator}", N + "set_indicator_state", "node"),
+    ("GET", "/v1/nodes/{node}/bios", N + "bios:get", "node"),
+    ("GET", "/v1/nodes/{node}/bios/{setting}", N + "bios:get", "node"),
     ("GET", "/v1/nodes/{node}/vendor_passthru/methods", N + "vendor_passthru", "node"),
     *((m, "/v1/nodes/{node}/vendor_passthru", N + "vendor_passthru", "node")
       for m in ("GET", "POST", "PUT", "DELETE", "PATCH")),

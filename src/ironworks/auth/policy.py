@@ -56,6 +56,8 @@ RULES: dict[str, Rule] = {
     N + "get:last_error": OWNER_READER,
     N + "get:reservation": OWNER_READER,
     N + "history:get": OWNER_READER,
+    N + "bios:get": OWNER_READER,
+    N + "get_indicator_state": OWNER_READER,
     N + "inventory:get": OWNER_READER,
     # nodes: enrolment and hardware
     N + "create": ADMIN_ONLY,
@@ -94,6 +96,7 @@ RULES: dict[str, Rule] = {
     N + "get_console": PROJECT_MEMBER,
     N + "set_console_state": PROJECT_MEMBER,
     N + "inject_nmi": OWNER_MEMBER,
+    N + "set_indicator_state": OWNER_MEMBER,
     N + "vendor_passthru": ADMIN_ONLY,  # Ironic: system admin; a vendor method can do anything to the BMC
     N + "vif:attach": PROJECT_MEMBER,
     N + "vif:detach": PROJECT_MEMBER,
