@@ -45,7 +45,7 @@ def test_bad_body_unknown_node_and_driver_failure(service, api):
 
 def test_locked_node_is_409(service, api):
     node = make_node(api)
-    service.services.nodes.update(node["uuid"], lambda current: {"reservation": "another-conductor"})
+    service.services.nodes.update(node["uuid"], lambda current: {"reservation": service.services.conductor.name})
     r = api.put(f"/v1/nodes/{node['uuid']}/management/inject_nmi", json={})
     assert r.status_code == 409, r.text
     fault(r)

@@ -118,7 +118,7 @@ def test_no_vendor_has_no_handler(service, api):
 
 def test_locked_node_is_409_unless_shared(service, api):
     node = make_node(api, vendor_interface="fake")
-    service.services.nodes.update(node["uuid"], lambda current: {"reservation": "another-conductor"})
+    service.services.nodes.update(node["uuid"], lambda current: {"reservation": service.services.conductor.name})
     path = f"/v1/nodes/{node['uuid']}/vendor_passthru"
     r = api.post(path, params={"method": "third_method_sync"}, json={"bar": "meow"})
     assert r.status_code == 409, r.text
