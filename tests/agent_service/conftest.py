@@ -45,7 +45,7 @@ def seed_lease(service: ServiceUnderTest, mac: str = MAC, address: str = "127.0.
     path = lease_file(service.settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [line for line in (path.read_text().splitlines() if path.exists() else []) if mac not in line]
-    lines.append(f"{int(time.time()) + 600} {mac} {address} * 01:{mac}")
+    lines.append(f"{int(time.time()) + 3600} {mac} {address} * 01:{mac}")
     path.write_text("\n".join(lines) + "\n")
     return path
 

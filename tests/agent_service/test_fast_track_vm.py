@@ -87,6 +87,7 @@ class FastLab:
             instance["kexec"] = True
         self.enrolled += 1
         self.mac = f"{MAC[:-5]}{self.enrolled:02x}:51"
+        seed_lease(self.service, self.mac, "127.0.0.1")  # each node's MAC holds the lease its agent calls from
         node = agent_node(
             api,
             mac=self.mac,

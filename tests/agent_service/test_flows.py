@@ -148,7 +148,10 @@ def test_inspection_stores_inventory_and_properties(service: ServiceUnderTest, a
     assert body["inspection_finished_at"] is not None
     props = body["properties"]
     assert (props["cpus"], props["cpu_arch"], props["memory_mb"], props["local_gb"]) == (4, "x86_64", 2048, 19)
-    r = api.get(f"/v1/nodes/{node}/inventory", headers={"X-OpenStack-Ironic-API-Version": "1.1"})
+    # served from 1.81 as Ironic's node inventory; below it the endpoint does not exist (404)
+    below = api.get(f"/v1/nodes/{node}/inventory", headers={"X-OpenStack-Ironic-API-Version": "1.80"})
+    assert below.status_code == 404
+    r = api.get(f"/v1/nodes/{node}/inventory", headers={"X-OpenStack-Ironic-API-Version": "1.81"})
     assert r.status_code == 200
     assert r.json()["inventory"]["cpu"]["count"] == 4
     assert api.delete(f"/v1/nodes/{node}").status_code == 204  # commands and inventory go with the node
