@@ -1,8 +1,14 @@
-"""Small helpers for API tests: Ironic's error body, and a snapshot of what the API shows."""
+"""Small helpers for API tests: Ironic's error body, a snapshot of what the API shows, the ``openstack`` CLI."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,3 +41,27 @@ def make_node(api: httpx.Client, **fields: Any) -> dict[str, Any]:
     r = api.post("/v1/nodes", json=body)
     assert r.status_code == 201, r.text
     return r.json()
+
+
+def openstack_cli() -> str:
+    """The ``openstack`` command of this virtualenv (python-openstackclient with python-ironicclient)."""
+    candidate = Path(sys.executable).with_name("openstack")
+    return str(candidate) if candidate.exists() else (shutil.which("openstack") or "openstack")
+
+
+def baremetal_cli(url: str) -> Callable[..., str]:
+    """``cli("node", "list", …)`` runs ``openstack baremetal …`` against ``url`` (noauth), asserts it succeeded
+    and returns its standard output; with ``fails=True`` asserts it failed and returns its standard error.
+    ``OS_*`` variables of the caller's environment are left out."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    base = [openstack_cli(), "--os-auth-type", "none", "--os-endpoint", url, "baremetal"]
+
+    def cli(*args: str, fails: bool = False) -> str:
+        proc = subprocess.run([*base, *args], capture_output=True, text=True, env=env, timeout=120)
+        if fails:
+            assert proc.returncode != 0, proc.stdout
+            return proc.stderr
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    return cli

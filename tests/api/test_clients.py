@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import openstack
 import pytest
 from openstack import exceptions as sdk_exc
+
+from tests.api.helpers import openstack_cli
 
 
 @pytest.fixture
@@ -62,14 +61,9 @@ def test_sdk_errors_are_parsed(conn):
         conn.baremetal.create_node(driver="no-such-driver")
 
 
-def _openstack_cli() -> str:
-    candidate = Path(sys.executable).with_name("openstack")
-    return str(candidate) if candidate.exists() else (shutil.which("openstack") or "openstack")
-
-
 def test_openstack_baremetal_cli_smoke(service):
     env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-    base = [_openstack_cli(), "--os-auth-type", "none", "--os-endpoint", service.url]
+    base = [openstack_cli(), "--os-auth-type", "none", "--os-endpoint", service.url]
 
     def cli(*args: str) -> str:
         proc = subprocess.run([*base, *args], capture_output=True, text=True, env=env, timeout=120)

@@ -4,28 +4,20 @@ openstacksdk nodes: 1.109) against Ironworks, with the options of API 1.66–1.1
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import openstack
 
 from ironworks.db.repos import agent_commands
 from ironworks.db.repos.history import HistoryRepo
-from tests.api.test_clients import _openstack_cli
+from tests.api.helpers import baremetal_cli
 
 NETWORK_DATA = {"links": [{"id": "eth0", "type": "phy", "ethernet_mac_address": "52:54:00:00:00:01"}],
                 "networks": [], "services": []}
 
 
 def test_openstack_baremetal_cli_newer_options(service, tmp_path: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-    base = [_openstack_cli(), "--os-auth-type", "none", "--os-endpoint", service.url]
-
-    def cli(*args: str) -> str:
-        proc = subprocess.run([*base, "baremetal", *args], capture_output=True, text=True, env=env, timeout=120)
-        assert proc.returncode == 0, proc.stderr
-        return proc.stdout
+    cli = baremetal_cli(service.url)
 
     nd_file = tmp_path / "network_data.json"
     nd_file.write_text(json.dumps(NETWORK_DATA))

@@ -4,15 +4,12 @@ JSON Patch, the deploy that runs a template's steps, and the ``openstack baremet
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import uuid
 
 import pytest
 
 from ironworks import states
-from tests.api.helpers import fault
-from tests.api.test_clients import _openstack_cli
+from tests.api.helpers import baremetal_cli, fault
 from tests.conductor.helpers import enroll, move, provision, settle
 
 RAID = {"logical_disks": [{"size_gb": 10, "raid_level": "1", "is_root_volume": True}]}
@@ -223,13 +220,7 @@ def test_template_naming_unknown_step_refused_at_deploy_request(api):
 
 
 def test_openstack_baremetal_deploy_template_cli(service):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-    base = [_openstack_cli(), "--os-auth-type", "none", "--os-endpoint", service.url, "baremetal"]
-
-    def cli(*args: str) -> str:
-        proc = subprocess.run([*base, *args], capture_output=True, text=True, env=env, timeout=120)
-        assert proc.returncode == 0, proc.stderr
-        return proc.stdout
+    cli = baremetal_cli(service.url)
 
     created = json.loads(
         cli(
@@ -262,11 +253,4 @@ def test_openstack_baremetal_deploy_template_cli(service):
     assert (shown["name"], shown["steps"]) == ("CUSTOM_RAID10", [dict(SLEEP, priority=4)])
     cli("deploy", "template", "delete", "CUSTOM_RAID10")
     assert json.loads(cli("deploy", "template", "list", "-f", "json")) == []
-    proc = subprocess.run(
-        [*base, "deploy", "template", "create", "lower", "--steps", json.dumps([APPLY_RAID])],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert proc.returncode != 0 and "trait" in proc.stderr
+    assert "trait" in cli("deploy", "template", "create", "lower", "--steps", json.dumps([APPLY_RAID]), fails=True)

@@ -13,8 +13,7 @@ import subprocess
 import openstack
 import pytest
 
-from tests.api.helpers import fault, make_node
-from tests.api.test_clients import _openstack_cli
+from tests.api.helpers import fault, make_node, openstack_cli
 from tests.api.test_networks import WEB, make_network
 from tests.api.test_ports import make_pg, make_port, set_node
 
@@ -237,7 +236,7 @@ def test_openstacksdk_and_cli_vif_commands(service, api):
         conn.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
     base = [
-        _openstack_cli(),
+        openstack_cli(),
         "--os-auth-type",
         "none",
         "--os-endpoint",

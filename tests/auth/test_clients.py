@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 
-from tests.api.test_clients import _openstack_cli
+from tests.api.helpers import openstack_cli
 from tests.auth.conftest import MEMBER, PASSWORD
 from tests.auth.helpers import make_node
 
@@ -19,7 +19,7 @@ def test_openstack_cli_with_http_basic(auth_service, admin):
     env.update(OS_AUTH_TYPE="http_basic", OS_USERNAME=MEMBER.name, OS_PASSWORD=PASSWORD, OS_ENDPOINT=auth_service.url)
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([_openstack_cli(), *args], capture_output=True, text=True, env=env, timeout=120)
+        return subprocess.run([openstack_cli(), *args], capture_output=True, text=True, env=env, timeout=120)
 
     listed = cli("baremetal", "node", "list", "-f", "json")
     assert listed.returncode == 0, listed.stderr
