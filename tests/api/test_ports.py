@@ -490,3 +490,15 @@ def test_openstacksdk_creates_and_lists_ports_and_portgroups(service):
         assert list(conn.baremetal.ports()) == [] and list(conn.baremetal.port_groups()) == []
     finally:
         conn.close()
+
+
+def test_ovn_vtep_keys_are_refused(api):
+    """Ironic 1.105 removed the OVN VTEP keys of local_link_connection (406, as Ironic outside 1.90-1.104);
+    Ironworks never took them."""
+    node = make_node(api)
+    for key in ("vtep-logical-switch", "vtep-physical-switch"):
+        llc = {"port_id": "p1", key: "ls-1"}
+        r = api.post("/v1/ports", json={"node_uuid": node["uuid"], "address": MAC, "local_link_connection": llc})
+        assert r.status_code == 406, r.text
+        assert key in fault(r)["faultstring"]
+    assert api.get("/v1/ports").json()["ports"] == []
