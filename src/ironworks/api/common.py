@@ -8,7 +8,6 @@ format and adds the version headers to every answer.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 import uuid as uuidlib
 from collections.abc import Awaitable, Callable, Iterable
@@ -21,11 +20,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ironworks import errors
-from ironworks.api import microversion
 from ironworks.auth import hook as auth_hook
 from ironworks.auth.identity import ANONYMOUS, Identity
 from ironworks.identifiers import is_uuid_like
 from ironworks.logs import node_context
+from ironworks.resources import microversion
 
 if TYPE_CHECKING:
     from ironworks.bootstrap import Services
@@ -205,14 +204,6 @@ def parse_bool(name: str, raw: Any) -> bool:
     if text in _FALSE:
         return False
     raise errors.Invalid(f"Invalid value for {name}: {raw!r} is not a boolean.")
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.isoformat() + "+00:00"
-    return value.isoformat()
 
 
 # --- rendering ------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import uuid as uuidlib
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ironworks.api import microversion
+from ironworks.resources import microversion
 
 #: the scope key under which the request id travels to ``api.common.endpoint``
 REQUEST_ID_KEY = "ironworks.request_id"

@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ironworks import errors, states
-from ironworks.api import microversion as mv
 from ironworks.conductor import fsm, steps
 from ironworks.conductor.service import Conductor, run_sync_event
 from ironworks.conductor.task import Task, begin, load
 from ironworks.db.models import utcnow
 from ironworks.db.repos.base import Record, is_uuid_like
 from ironworks.drivers.base import BOOT_DEVICES
+from ironworks.resources import microversion as mv
 
 if TYPE_CHECKING:
     from ironworks.bootstrap import Services

@@ -30,12 +30,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ironworks import errors
-from ironworks.api import microversion as mv
 from ironworks.conductor import intake
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.instances import InstanceRepo
 from ironworks.instances.request import Plan
 from ironworks.networking import vifs
+from ironworks.resources import microversion as mv
 from ironworks.scheduler import allocation
 
 if TYPE_CHECKING:

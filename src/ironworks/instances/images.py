@@ -16,12 +16,12 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ironworks import errors
-from ironworks.api.schemas import images as schema
-from ironworks.api.schemas.validation import parse_model
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.images import ImageNotFound, ImageRepo
 from ironworks.identifiers import is_valid_logical_name, new_uuid, normalize_uuid
 from ironworks.images import sources
+from ironworks.resources.schemas import images as schema
+from ironworks.resources.schemas.validation import parse_model
 
 if TYPE_CHECKING:
     from ironworks.bootstrap import Services

@@ -37,11 +37,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ironworks import errors, states
-from ironworks.api import microversion as mv
 from ironworks.conductor import fsm, intake
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.instances import InstanceRepo
 from ironworks.networking import vifs
+from ironworks.resources import microversion as mv
 from ironworks.scheduler import allocation
 
 if TYPE_CHECKING:

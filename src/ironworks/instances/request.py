@@ -27,8 +27,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ironworks import errors
-from ironworks.api.schemas import instances as schema
-from ironworks.api.schemas.validation import parse_model
 from ironworks.auth.identity import Forbidden
 from ironworks.configdrive import userdata
 from ironworks.configdrive.userdata import RootLogin
@@ -40,6 +38,8 @@ from ironworks.instances.images import ImageSpec
 from ironworks.networking import addressing
 from ironworks.networking.networks import repo as network_repo
 from ironworks.networking.vifs import usable
+from ironworks.resources.schemas import instances as schema
+from ironworks.resources.schemas.validation import parse_model
 
 if TYPE_CHECKING:
     from ironworks.bootstrap import Services

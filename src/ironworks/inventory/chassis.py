@@ -6,11 +6,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ironworks import errors
-from ironworks.api import patch as jsonpatch
-from ironworks.api.schemas import chassis as schema
-from ironworks.api.schemas.validation import parse_model
 from ironworks.db.repos.base import Record
 from ironworks.identifiers import is_uuid_like, new_uuid, normalize_uuid
+from ironworks.resources import patch as jsonpatch
+from ironworks.resources.schemas import chassis as schema
+from ironworks.resources.schemas.validation import parse_model
 
 if TYPE_CHECKING:
     from ironworks.bootstrap import Services

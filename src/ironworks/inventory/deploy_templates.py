@@ -17,9 +17,9 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from ironworks import errors
-from ironworks.api import patch as jsonpatch
 from ironworks.db.repos.base import Record
 from ironworks.identifiers import is_uuid_like, new_uuid, normalize_uuid, validate_trait
+from ironworks.resources import patch as jsonpatch
 
 if TYPE_CHECKING:
     from ironworks.bootstrap import Services

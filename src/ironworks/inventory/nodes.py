@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from ironworks import errors, states
-from ironworks.api import microversion as mv
-from ironworks.api import patch as jsonpatch
-from ironworks.api.schemas import nodes as schema
-from ironworks.api.schemas.validation import parse_model
 from ironworks.db.models import Chassis
 from ironworks.db.repos.base import Record
 from ironworks.identifiers import is_uuid_like, new_uuid, normalize_uuid, validate_trait
+from ironworks.resources import microversion as mv
+from ironworks.resources import patch as jsonpatch
+from ironworks.resources.schemas import nodes as schema
+from ironworks.resources.schemas.validation import parse_model
 
 if TYPE_CHECKING:
     from ironworks.bootstrap import Services

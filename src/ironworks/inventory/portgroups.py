@@ -16,14 +16,14 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ironworks import errors, states
-from ironworks.api import microversion as mv
-from ironworks.api import patch as jsonpatch
-from ironworks.api.schemas import portgroups as schema
-from ironworks.api.schemas.validation import parse_model
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.ports import Lookup
 from ironworks.identifiers import is_uuid_like, is_valid_logical_name, new_uuid
 from ironworks.inventory.ports import CONNECTIVITY_UPDATE_STATES, check_not_locked, node_for_body
+from ironworks.resources import microversion as mv
+from ironworks.resources import patch as jsonpatch
+from ironworks.resources.schemas import portgroups as schema
+from ironworks.resources.schemas.validation import parse_model
 
 if TYPE_CHECKING:
     from ironworks.bootstrap import Services

@@ -19,13 +19,13 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ironworks import errors, states
-from ironworks.api import microversion as mv
-from ironworks.api import patch as jsonpatch
-from ironworks.api.schemas import ports as schema
-from ironworks.api.schemas.validation import parse_model
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.ports import Lookup
 from ironworks.identifiers import is_uuid_like, new_uuid
+from ironworks.resources import microversion as mv
+from ironworks.resources import patch as jsonpatch
+from ironworks.resources.schemas import ports as schema
+from ironworks.resources.schemas.validation import parse_model
 
 if TYPE_CHECKING:
     from ironworks.bootstrap import Services

@@ -1,6 +1,6 @@
 """Network operations behind ``/v1/networks``: create, update (JSON Patch) and delete.
 
-1. The body (or the patched document) is parsed with ``api/schemas/networks.NetworkCreate`` (unknown fields and
+1. The body (or the patched document) is parsed with ``resources/schemas/networks.NetworkCreate`` (unknown fields and
    wrong types: 400) and checked as a whole by ``addressing.normalize`` (400).
 2. Names and uuids are unique (409).
 3. While VIFs are attached, a network's ``vlan_id``, ``physical_network`` and ``cidr`` cannot change and an
@@ -23,14 +23,14 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ironworks import errors
-from ironworks.api import patch as jsonpatch
-from ironworks.api.schemas import networks as schema
-from ironworks.api.schemas.validation import parse_model
 from ironworks.auth.identity import Forbidden
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.networks import NetLookup, NetworkInUse, NetworkNotFound, NetworkRepo, visible
 from ironworks.identifiers import new_uuid, normalize_uuid
 from ironworks.networking import addressing, dhcp
+from ironworks.resources import patch as jsonpatch
+from ironworks.resources.schemas import networks as schema
+from ironworks.resources.schemas.validation import parse_model
 
 if TYPE_CHECKING:
     from ironworks.bootstrap import Services

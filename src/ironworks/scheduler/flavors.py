@@ -12,11 +12,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ironworks import errors
-from ironworks.api import patch as jsonpatch
-from ironworks.api.schemas import flavors as schema
-from ironworks.api.schemas.validation import parse_model
 from ironworks.db.repos.base import Record
 from ironworks.identifiers import is_uuid_like, is_valid_logical_name, new_uuid, normalize_uuid, validate_trait
+from ironworks.resources import patch as jsonpatch
+from ironworks.resources.schemas import flavors as schema
+from ironworks.resources.schemas.validation import parse_model
 from ironworks.scheduler.filters import PROPERTY_KEYS
 
 if TYPE_CHECKING:

@@ -28,7 +28,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ironworks import errors, states
-from ironworks.api import microversion as mv
 from ironworks.api.common import Ctx, Reply, endpoint, error_response, version_headers
 from ironworks.conductor.service import Conductor
 from ironworks.conductor.task import acquire, load
@@ -47,6 +46,7 @@ from ironworks.identifiers import is_uuid_like
 from ironworks.inventory import nodes as inventory
 from ironworks.logs import mask_secrets
 from ironworks.netboot.leases import LeaseTable, lease_file
+from ironworks.resources import microversion as mv
 
 LOG = logging.getLogger(__name__)
 

@@ -13,16 +13,16 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks import errors
-from ironworks.api import microversion as mv
-from ironworks.api import patch as jsonpatch
 from ironworks.api.common import Ctx, Reply, endpoint
-from ironworks.api.schemas import allocations as schema
-from ironworks.api.schemas.validation import parse_model
 from ironworks.auth import policy
 from ironworks.auth.identity import Forbidden
 from ironworks.db.repos.allocations import SORTABLE
 from ironworks.db.repos.base import Record
 from ironworks.identifiers import is_uuid_like, is_valid_logical_name, validate_trait
+from ironworks.resources import microversion as mv
+from ironworks.resources import patch as jsonpatch
+from ironworks.resources.schemas import allocations as schema
+from ironworks.resources.schemas.validation import parse_model
 from ironworks.scheduler import allocation as service
 from ironworks.scheduler import filters, tenancy
 

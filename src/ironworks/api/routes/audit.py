@@ -15,9 +15,10 @@ from urllib.parse import urlencode
 from starlette.routing import Route
 
 from ironworks import errors
-from ironworks.api.common import MAX_LIMIT, Ctx, endpoint, iso
+from ironworks.api.common import MAX_LIMIT, Ctx, endpoint
 from ironworks.db.repos.audit import AuditRepo
 from ironworks.identifiers import normalize_uuid
+from ironworks.resources.timestamps import iso
 
 DEFAULT_LIMIT = 100
 _PARAMS = ("user", "project", "method", "node", "status", "request_id", "since", "until", "limit", "marker", "sort_dir")

@@ -12,9 +12,9 @@ from ironworks import errors
 from ironworks.api.common import Ctx, Reply, endpoint
 from ironworks.api.routes import nodes as node_routes
 from ironworks.api.routes.ports import list_detail_flag
-from ironworks.api.schemas import chassis as schema
 from ironworks.db.repos.chassis import SORTABLE
 from ironworks.inventory import chassis as inventory
+from ironworks.resources.schemas import chassis as schema
 
 _LIST_PARAMS = ("limit", "marker", "sort_key", "sort_dir", "fields", "detail")
 

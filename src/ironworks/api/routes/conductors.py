@@ -17,10 +17,11 @@ from sqlalchemy import select
 from starlette.routing import Route
 
 from ironworks import errors
-from ironworks.api import microversion as mv
-from ironworks.api.common import MAX_LIMIT, Ctx, endpoint, iso, parse_bool
+from ironworks.api.common import MAX_LIMIT, Ctx, endpoint, parse_bool
 from ironworks.db.models import utcnow
 from ironworks.db.repos.conductors import CONDUCTORS
+from ironworks.resources import microversion as mv
+from ironworks.resources.timestamps import iso
 
 FIELDS = ("hostname", "conductor_group", "alive", "drivers", "created_at", "updated_at", "links")
 _DEFAULT = ("hostname", "conductor_group", "alive")

@@ -13,12 +13,13 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks import errors
-from ironworks.api import microversion as mv
-from ironworks.api.common import Ctx, Reply, endpoint, iso, parse_bool
+from ironworks.api.common import Ctx, Reply, endpoint, parse_bool
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.deploy_templates import SORTABLE
 from ironworks.inventory import deploy_templates as inventory
 from ironworks.logs import mask_secrets
+from ironworks.resources import microversion as mv
+from ironworks.resources.timestamps import iso
 
 FIELDS = ("uuid", "name", "steps", "extra", "created_at", "updated_at")
 DEFAULT_LIST_FIELDS = ("uuid", "name")

@@ -7,10 +7,10 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks import errors
-from ironworks.api import microversion as mv
 from ironworks.api.common import Ctx, endpoint, parse_bool
 from ironworks.drivers.base import NoInterface, RaidInterface
 from ironworks.drivers.hardware_types import INTERFACE_KINDS, HardwareType
+from ironworks.resources import microversion as mv
 
 
 def _render(ctx: Ctx, hw: HardwareType, detail: bool) -> dict[str, Any]:

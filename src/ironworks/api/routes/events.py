@@ -7,9 +7,9 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks import errors
-from ironworks.api import microversion as mv
 from ironworks.api.common import Ctx, Reply, endpoint
 from ironworks.conductor import events
+from ironworks.resources import microversion as mv
 
 
 def post_events(ctx: Ctx) -> Any:

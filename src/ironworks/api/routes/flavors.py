@@ -7,8 +7,8 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks.api.common import Ctx, Reply, endpoint
-from ironworks.api.schemas import flavors as schema
 from ironworks.db.repos.flavors import SORTABLE
+from ironworks.resources.schemas import flavors as schema
 from ironworks.scheduler import flavors as service
 
 _LIST_PARAMS = ("limit", "marker", "sort_key", "sort_dir", "fields")

@@ -11,9 +11,9 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks.api.common import Ctx, Reply, endpoint
-from ironworks.api.schemas import images as schema
 from ironworks.db.repos.images import SORTABLE
 from ironworks.instances import images as service
+from ironworks.resources.schemas import images as schema
 
 _LIST_PARAMS = ("limit", "marker", "sort_key", "sort_dir", "fields")
 

@@ -18,11 +18,11 @@ from starlette.routing import Route
 
 from ironworks.api.common import Ctx, Reply, endpoint
 from ironworks.api.routes.allocations import scoped_project
-from ironworks.api.schemas import instances as schema
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.instances import SORTABLE, InstanceNotFound, InstanceRepo
 from ironworks.instances import create as creator
 from ironworks.instances import lifecycle, request
+from ironworks.resources.schemas import instances as schema
 
 _LIST_PARAMS = ("limit", "marker", "sort_key", "sort_dir", "fields", "owner")
 

@@ -13,9 +13,9 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks.api.common import Ctx, Reply, endpoint
-from ironworks.api.schemas import networks as schema
 from ironworks.db.repos.networks import SORTABLE
 from ironworks.networking import networks
+from ironworks.resources.schemas import networks as schema
 
 
 def _scope(ctx: Ctx) -> str | None:

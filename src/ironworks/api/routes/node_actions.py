@@ -7,10 +7,10 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks import errors
-from ironworks.api import microversion as mv
 from ironworks.api.common import Ctx, Reply, endpoint, parse_bool
 from ironworks.conductor import node_actions
 from ironworks.inventory import nodes as inventory
+from ironworks.resources import microversion as mv
 
 
 def get_console(ctx: Ctx) -> Any:

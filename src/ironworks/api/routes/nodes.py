@@ -7,14 +7,14 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks import errors, states
-from ironworks.api import microversion as mv
 from ironworks.api.common import Ctx, Reply, endpoint, parse_bool
-from ironworks.api.schemas import nodes as schema
 from ironworks.auth.hook import sanitize_node
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.nodes import SORTABLE
 from ironworks.identifiers import normalize_uuid
 from ironworks.inventory import nodes as inventory
+from ironworks.resources import microversion as mv
+from ironworks.resources.schemas import nodes as schema
 
 _FAULTS = ("power failure", "clean failure", "rescue abort failure", "service failure")
 

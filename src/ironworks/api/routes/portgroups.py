@@ -10,13 +10,13 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks import errors
-from ironworks.api import microversion as mv
 from ironworks.api.common import Ctx, Reply, endpoint
 from ironworks.api.routes.ports import list_detail_flag, versioned_fields, visible_node
-from ironworks.api.schemas import portgroups as schema
 from ironworks.db.repos.portgroups import SORTABLE
 from ironworks.identifiers import normalize_mac
 from ironworks.inventory import portgroups as inventory
+from ironworks.resources import microversion as mv
+from ironworks.resources.schemas import portgroups as schema
 
 _LIST_PARAMS = ("limit", "marker", "sort_key", "sort_dir", "fields", "detail", "node", "address")
 

@@ -12,9 +12,7 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks import errors
-from ironworks.api import microversion as mv
 from ironworks.api.common import Ctx, Reply, endpoint, parse_bool
-from ironworks.api.schemas import ports as schema
 from ironworks.auth import policy
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.ports import SORTABLE
@@ -22,6 +20,8 @@ from ironworks.identifiers import is_uuid_like, normalize_mac, normalize_uuid
 from ironworks.inventory import nodes as node_inventory
 from ironworks.inventory import portgroups as pg_inventory
 from ironworks.inventory import ports as inventory
+from ironworks.resources import microversion as mv
+from ironworks.resources.schemas import ports as schema
 
 _LIST_PARAMS = (
     "limit",

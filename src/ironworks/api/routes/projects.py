@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from ironworks import errors
 from ironworks.api.common import Ctx, Reply, endpoint
-from ironworks.api.schemas.validation import parse_model
+from ironworks.resources.schemas.validation import parse_model
 from ironworks.scheduler import tenancy
 
 Str255 = Annotated[StrictStr, Field(min_length=1, max_length=255)]

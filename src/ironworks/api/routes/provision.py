@@ -7,13 +7,13 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks import errors
-from ironworks.api import microversion as mv
 from ironworks.api.common import MAX_LIMIT, Ctx, Reply, endpoint
-from ironworks.api.schemas.nodes import _iso
 from ironworks.conductor import intake
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.history import HistoryRepo
 from ironworks.inventory import nodes as inventory
+from ironworks.resources import microversion as mv
+from ironworks.resources.schemas.nodes import _iso
 
 
 def _states_location(ctx: Ctx) -> dict[str, str]:

@@ -6,8 +6,8 @@ from typing import Any
 
 from starlette.routing import Route
 
-from ironworks.api import microversion as mv
 from ironworks.api.common import Ctx, endpoint
+from ironworks.resources import microversion as mv
 
 
 def _version(ctx: Ctx) -> dict[str, Any]:

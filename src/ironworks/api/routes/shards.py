@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from starlette.routing import Route
 
 from ironworks import errors
-from ironworks.api import microversion as mv
 from ironworks.api.common import Ctx, endpoint
 from ironworks.db.repos.nodes import NODES
+from ironworks.resources import microversion as mv
 
 
 def _require(ctx: Ctx) -> None:

@@ -7,10 +7,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, StrictStr
 
 from ironworks import errors
-from ironworks.api import microversion as mv
-from ironworks.api.common import iso
-from ironworks.api.schemas.nodes import BoolLike, JsonDict, to_bool
 from ironworks.identifiers import is_valid_logical_name, normalize_mac, normalize_uuid
+from ironworks.resources import microversion as mv
+from ironworks.resources.schemas.nodes import BoolLike, JsonDict, to_bool
+from ironworks.resources.timestamps import iso
 
 #: Linux bonding modes, by name and by number
 BOND_MODES = (

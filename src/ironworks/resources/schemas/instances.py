@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from ironworks.api.common import iso
 from ironworks.logs import MASK
+from ironworks.resources.timestamps import iso
 
 Str255 = Annotated[StrictStr, Field(min_length=1, max_length=255)]
 

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from ironworks.api import microversion as mv
-from ironworks.api.common import iso
+from ironworks.resources import microversion as mv
+from ironworks.resources.timestamps import iso
 
 #: every field an allocation shows (links come on top); ``flavor`` only when the allocation used one
 API_FIELDS: tuple[str, ...] = (

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from ironworks import errors
-from ironworks.api import microversion as mv
-from ironworks.api.common import iso
-from ironworks.api.schemas.nodes import BoolLike, JsonDict, to_bool
 from ironworks.identifiers import normalize_mac, normalize_uuid
+from ironworks.resources import microversion as mv
+from ironworks.resources.schemas.nodes import BoolLike, JsonDict, to_bool
+from ironworks.resources.timestamps import iso
 
 PHYSNET_MAX = 64
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from ironworks.api.common import iso
+from ironworks.resources.timestamps import iso
 
 Str255 = Annotated[StrictStr, Field(min_length=1, max_length=255)]
 Positive = Annotated[StrictInt, Field(ge=1)]

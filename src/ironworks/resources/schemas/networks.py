@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from ironworks.api.common import iso
+from ironworks.resources.timestamps import iso
 
 ROLES = ("provisioning", "cleaning", "rescue", "tenant")
 

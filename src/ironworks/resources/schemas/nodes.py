@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from ironworks import errors, states
-from ironworks.api import microversion as mv
 from ironworks.identifiers import is_valid_logical_name, normalize_uuid
 from ironworks.logs import MASK, mask_secrets, mask_url_credentials
+from ironworks.resources import microversion as mv
 
 JsonDict = dict[str, Any]
 BoolLike = StrictBool | StrictStr

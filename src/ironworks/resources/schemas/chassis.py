@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from ironworks.api.common import iso
-from ironworks.api.schemas.nodes import JsonDict
+from ironworks.resources.schemas.nodes import JsonDict
+from ironworks.resources.timestamps import iso
 
 DESCRIPTION_MAX = 255
 
