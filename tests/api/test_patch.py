@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ironworks import errors
-from ironworks.api.patch import apply_patch, validate_patch
+from ironworks.resources.patch import apply_patch, validate_patch
 
 ALLOWED = {"extra", "name", "properties"}
 DOC = {"extra": {"a": 1, "list": [1, 2]}, "name": "n", "properties": {}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ironworks.api import microversion
+from ironworks.resources import microversion
 from tests.api.helpers import fault, make_node
 
 MAX = microversion.MAX_VERSION
