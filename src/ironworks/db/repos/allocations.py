@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from ironworks import errors
 from ironworks.db.engine import Database
 from ironworks.db.models import Allocation, Node, NodeTrait, utcnow
-from ironworks.db.repos.base import Record, is_uuid_like, list_page, translate_integrity
+from ironworks.db.repos.base import Record, Repository, is_uuid_like, sortable
 from ironworks.scheduler.filters import Demand, Tenancy
 from ironworks.scheduler.sql import AVAILABLE_CLAUSES, demand_clauses
 
@@ -41,7 +41,7 @@ NODES = cast(Table, Node.__table__)
 TRAITS = cast(Table, NodeTrait.__table__)
 
 #: columns a list may be sorted by (Ironic refuses extra, candidate_nodes and traits)
-SORTABLE = frozenset(c.name for c in ALLOCATIONS.columns if c.type.__class__.__name__ != "JSON")
+SORTABLE = sortable(ALLOCATIONS)
 
 _SELECT = select(*ALLOCATIONS.columns, NODES.c.uuid.label("node_uuid")).select_from(
     ALLOCATIONS.outerjoin(NODES, ALLOCATIONS.c.node_id == NODES.c.id)
@@ -81,20 +81,6 @@ class _NothingClaimed(Exception):
     """Every candidate was taken by another request: roll the allocation's insert back."""
 
 
-def _integrity() -> Any:
-    return translate_integrity(
-        "allocations",
-        [
-            ("uuid", lambda: errors.Conflict("An allocation with that UUID already exists.")),
-            ("name", lambda: errors.Conflict("An allocation with that name already exists.")),
-        ],
-    )
-
-
-def _ident_clause(ident: str) -> Any:
-    return ALLOCATIONS.c.uuid == ident if is_uuid_like(ident) else ALLOCATIONS.c.name == ident
-
-
 #: seconds the highest node id is remembered (it only picks random starting points)
 _TOP_ID_TTL = 5.0
 
@@ -123,10 +109,27 @@ _ACTIVATE = (
 )
 
 
-class AllocationRepo:
+class AllocationRepo(Repository[Allocation]):
+    """Allocations by uuid or name (with ``node_uuid``); updates lock the row (PostgreSQL)."""
+
+    model = Allocation
+    query = _SELECT
+    named = True
+    lock = True
+    unique = [
+        ("uuid", lambda _: errors.Conflict("An allocation with that UUID already exists.")),
+        ("name", lambda _: errors.Conflict("An allocation with that name already exists.")),
+    ]
+
     def __init__(self, db: Database) -> None:
-        self.db = db
+        super().__init__(db)
         self._top_id: tuple[float, int] = (0.0, 0)
+
+    def not_found(self, ident: str) -> errors.IronworksError:
+        return errors.NotFound(f"Allocation {ident} could not be found.")
+
+    def filter_clause(self, key: str, value: Any) -> Any:
+        return NODES.c.uuid == value if key == "node_uuid" else ALLOCATIONS.c[key] == value
 
     def _top(self, session: Session) -> int:
         at, top = self._top_id
@@ -137,50 +140,10 @@ class AllocationRepo:
         return top
 
     # --- reading ------------------------------------------------------------------------------------------
-    def _get(self, session: Session, ident: str, *, lock: bool = False) -> Record:
-        stmt = _SELECT.where(_ident_clause(ident))
-        if lock and not self.db.is_sqlite:
-            stmt = stmt.with_for_update(of=ALLOCATIONS)
-        row = session.execute(stmt).mappings().first()
-        if row is None:
-            raise errors.NotFound(f"Allocation {ident} could not be found.")
-        return dict(row)
-
-    def get(self, ident: str) -> Record:
-        with self.db.read() as session:
-            return self._get(session, ident)
-
     def for_node(self, node_id: int) -> Record | None:
         with self.db.read() as session:
             row = session.execute(_SELECT.where(ALLOCATIONS.c.node_id == node_id)).mappings().first()
             return dict(row) if row is not None else None
-
-    def list(
-        self,
-        *,
-        filters: dict[str, Any] | None = None,
-        sort_key: str = "id",
-        sort_dir: str = "asc",
-        marker: str | None = None,
-        limit: int | None = None,
-    ) -> list[Record]:
-        stmt = _SELECT
-        for key, value in (filters or {}).items():
-            if value is None:
-                continue
-            stmt = stmt.where(NODES.c.uuid == value if key == "node_uuid" else ALLOCATIONS.c[key] == value)
-        with self.db.read() as session:
-            return list_page(
-                session,
-                stmt,
-                ALLOCATIONS,
-                sort_key=sort_key,
-                sort_dir=sort_dir,
-                marker=marker,
-                limit=limit,
-                marker_source=_SELECT,
-                not_found=lambda m: errors.NotFound(f"Allocation {m} could not be found."),
-            )
 
     def _held(self, session: Session, project: str) -> int:
         stmt = select(func.count()).where(ALLOCATIONS.c.owner == project, ALLOCATIONS.c.node_id.is_not(None))
@@ -254,15 +217,6 @@ class AllocationRepo:
         return first + [r for r in rows if r["id"] not in seen]
 
     # --- writing ------------------------------------------------------------------------------------------
-    def create(self, values: dict[str, Any]) -> Record:
-        with _integrity(), self.db.write() as session:
-            return self._insert(session, values)
-
-    def _insert(self, session: Session, values: dict[str, Any]) -> Record:
-        values = dict(values, created_at=utcnow())
-        session.execute(insert(ALLOCATIONS), values)
-        return self._get(session, values["uuid"])
-
     def _check_instance_free(
         self, session: Session, uuid: str, node_id: int | None = None, project: str | None = None
     ) -> None:
@@ -300,7 +254,7 @@ class AllocationRepo:
         instance_uuid: a freshly generated uuid cannot be in use. ``project`` is a non-admin caller's project
         (errors name only nodes it may see); with ``cap`` > 0 it may hold at most that many nodes (409)."""
         try:
-            with _integrity(), self.db.write() as session:
+            with self.integrity(values), self.db.write() as session:
                 if project is not None and cap > 0:
                     self._check_cap(session, project, cap)
                 if check_instance:
@@ -341,7 +295,7 @@ class AllocationRepo:
         """Record an allocation for a node that is already deployed (``check`` raises when it does not fit or
         the caller may not see it: first, before anything about the node is told)."""
         node_clause = NODES.c.uuid == node_ident if is_uuid_like(node_ident) else NODES.c.name == node_ident
-        with _integrity(), self.db.write() as session:
+        with self.integrity(values), self.db.write() as session:
             stmt = select(NODES).where(node_clause)
             if not self.db.is_sqlite:
                 stmt = stmt.with_for_update()
@@ -365,17 +319,6 @@ class AllocationRepo:
             )
             return record
 
-    def update(self, ident: str, mutate: Callable[[Record], dict[str, Any]]) -> Record:
-        with _integrity(), self.db.write() as session:
-            record = self._get(session, ident, lock=True)
-            changes = mutate(record)
-            if not changes:
-                return record
-            session.execute(
-                update(ALLOCATIONS).where(ALLOCATIONS.c.id == record["id"]).values(updated_at=utcnow(), **changes)
-            )
-            return self._get(session, record["uuid"])
-
     def destroy(self, ident: str, check: Callable[[Record, Record | None], None]) -> Record:
         """Delete an allocation and free its node (instance_uuid and allocation_id cleared) in one transaction;
         ``check(allocation, node)`` may refuse first."""
@@ -391,6 +334,10 @@ class AllocationRepo:
             check(record, node)
             self._release(session, record["id"])
             return record
+
+    def delete(self, ident: str) -> Record:
+        """Delete an allocation and free its node."""
+        return self.destroy(ident, lambda _allocation, _node: None)
 
     def _release(self, session: Session, allocation_id: int) -> None:
         session.execute(

@@ -20,9 +20,8 @@ from sqlalchemy import Table, delete, func, insert, or_, select, text, true, upd
 from sqlalchemy.orm import Session
 
 from ironworks import errors
-from ironworks.db.engine import Database
 from ironworks.db.models import Network, Vif, VifNetwork, utcnow
-from ironworks.db.repos.base import Record, is_uuid_like, list_page, translate_integrity
+from ironworks.db.repos.base import BaseRepository, Record, is_uuid_like, sortable, translate_integrity
 from ironworks.db.repos.ports import _SELECT as PORT_SELECT
 from ironworks.db.repos.ports import NODES, PORTGROUPS, PORTS
 
@@ -30,7 +29,7 @@ NETWORKS = cast(Table, Network.__table__)
 VIFS = cast(Table, Vif.__table__)
 VIF_NETWORKS = cast(Table, VifNetwork.__table__)
 
-SORTABLE = frozenset(c.name for c in NETWORKS.columns if c.type.__class__.__name__ != "JSON")
+SORTABLE = sortable(NETWORKS)
 
 
 #: the PostgreSQL advisory lock that serialises handing out tenant VLANs (SQLite writers are serialised anyway)
@@ -52,16 +51,6 @@ class VifNotFound(errors.NotFound):
 
 class NetworkInUse(errors.Conflict):
     template = "Network %(network)s is in use: %(reason)s"
-
-
-def _integrity() -> Any:
-    return translate_integrity(
-        "networks",
-        [
-            ("uuid", lambda: errors.Duplicate("A network with that UUID already exists.")),
-            ("name", lambda: errors.Duplicate("A network with that name already exists.")),
-        ],
-    )
 
 
 def _vif_integrity() -> Any:
@@ -170,44 +159,41 @@ class NetLookup:
         self.session.execute(update(table).where(table.c.id == row.id).values(internal_info=info, updated_at=utcnow()))
 
 
-class NetworkRepo:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+class NetworkRepo(BaseRepository[Network]):
+    """Networks by uuid (any case) or name. Writes that need more than the network row get a ``NetLookup``."""
 
-    def _get(self, session: Session, ident: str) -> Record:
-        clause = NETWORKS.c.uuid == ident.lower() if is_uuid_like(ident) else NETWORKS.c.name == ident
-        row = session.execute(select(NETWORKS).where(clause)).mappings().first()
-        if row is None:
-            raise NetworkNotFound(network=ident)
-        return dict(row)
+    model = Network
+    named = True
+    lower_uuid = True
+    unique = [
+        ("uuid", lambda _: errors.Duplicate("A network with that UUID already exists.")),
+        ("name", lambda _: errors.Duplicate("A network with that name already exists.")),
+    ]
 
-    def get(self, ident: str) -> Record:
-        with self.db.read() as session:
-            return self._get(session, ident)
+    def not_found(self, ident: str) -> errors.IronworksError:
+        return NetworkNotFound(network=ident)
+
+    def marker_not_found(self, marker: str) -> errors.IronworksError:
+        return NetworkNotFound(f"Marker network {marker} could not be found.")
 
     def list(
         self,
         *,
+        filters: dict[str, Any] | None = None,
         sort_key: str = "id",
         sort_dir: str = "asc",
         marker: str | None = None,
         limit: int | None = None,
         project: str | None = None,
-    ) -> list[Record]:
-        """A page of networks; with ``project``, only those it may see (its own and shared ones)."""
-        stmt = select(NETWORKS)
+    ) -> builtins.list[Record]:
+        """A page of networks; with ``project``, only those it may see (its own and shared ones): a marker it
+        may not see is not found."""
+        stmt = self.filtered(filters)
         if project is not None:
             stmt = stmt.where(or_(NETWORKS.c.shared == true(), NETWORKS.c.owner == project))
         with self.db.read() as session:
-            return list_page(
-                session,
-                stmt,
-                NETWORKS,
-                sort_key=sort_key,
-                sort_dir=sort_dir,
-                marker=marker,
-                limit=limit,
-                not_found=lambda m: NetworkNotFound(f"Marker network {m} could not be found."),
+            return self._page(
+                session, stmt, sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit, marker_source=stmt
             )
 
     def all(self) -> builtins.list[Record]:
@@ -217,35 +203,27 @@ class NetworkRepo:
     def create(self, values: dict[str, Any], prepare: Callable[[NetLookup], dict[str, Any]] | None = None) -> Record:
         """Insert a network; ``prepare`` (handing out a tenant VLAN) adds to ``values`` in the same transaction,
         serialised against other creators so that two never get the same VLAN."""
-        with _integrity(), self.db.write() as session:
+        with self.integrity(values), self.db.write() as session:
             if prepare is not None:
                 if not self.db.is_sqlite:
                     session.execute(text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))"), {"key": _VLAN_LOCK})
                 values = {**values, **prepare(NetLookup(session, self.db.is_sqlite))}
-            session.execute(insert(NETWORKS).values(**values, created_at=utcnow()))
-            return self._get(session, values["uuid"])
+            return self._insert(session, values)
 
     def update(self, ident: str, mutate: Callable[[Record, NetLookup], dict[str, Any]]) -> Record:
-        with _integrity(), self.db.write() as session:
-            record = self._get(session, ident)
-            changes = mutate(record, NetLookup(session, self.db.is_sqlite))
-            if not changes:
-                return record
-            session.execute(
-                update(NETWORKS).where(NETWORKS.c.id == record["id"]).values(**changes, updated_at=utcnow())
-            )
-            return self._get(session, record["uuid"])
+        return self._update(ident, lambda session, record: mutate(record, NetLookup(session, self.db.is_sqlite)))
 
     def delete(self, ident: str, check: Callable[[Record], None] | None = None) -> Record:
-        with self.db.write() as session:
-            record = self._get(session, ident)
+        """Delete a network (``check`` may refuse first); NetworkInUse while VIFs are attached to it."""
+
+        def in_use(session: Session, record: Record) -> None:
             if check is not None:
                 check(record)
             users = session.execute(select(func.count()).where(VIF_NETWORKS.c.network_id == record["id"])).scalar()
             if users:
                 raise NetworkInUse(network=record["name"], reason=f"{users} VIF(s) are attached to it")
-            session.execute(delete(NETWORKS).where(NETWORKS.c.id == record["id"]))
-            return record
+
+        return self._delete(ident, in_use)
 
     def vif_users(self, network_id: int) -> int:
         with self.db.read() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
@@ -9,9 +10,8 @@ from sqlalchemy import Table, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ironworks import errors
-from ironworks.db.engine import Database
 from ironworks.db.models import Chassis, Node, NodeTrait, Port, Portgroup, utcnow
-from ironworks.db.repos.base import Record, is_uuid_like, list_page, translate_integrity
+from ironworks.db.repos.base import Record, Repository, sortable
 
 NODES = cast(Table, Node.__table__)
 TRAITS = cast(Table, NodeTrait.__table__)
@@ -21,30 +21,31 @@ PORTGROUPS = cast(Table, Portgroup.__table__)
 NODE_COLUMNS: tuple[str, ...] = tuple(c.name for c in NODES.columns)
 
 #: columns a list may be sorted by (JSON columns cannot be)
-SORTABLE = frozenset(
-    c.name for c in NODES.columns if c.type.__class__.__name__ not in {"JSON"}
-)
+SORTABLE = sortable(NODES)
 
 _SELECT = select(*NODES.columns, CHASSIS.c.uuid.label("chassis_uuid")).select_from(
     NODES.outerjoin(CHASSIS, NODES.c.chassis_id == CHASSIS.c.id)
 )
 
 
-def _ident_clause(ident: str) -> Any:
-    return NODES.c.uuid == ident if is_uuid_like(ident) else NODES.c.name == ident
+class NodeRepo(Repository[Node]):
+    """Nodes by uuid or name, with their traits; writes lock the node's row (PostgreSQL)."""
 
+    model = Node
+    query = _SELECT
+    named = True
+    lock = True
+    unique = [
+        ("uuid", lambda _: errors.NodeAlreadyExists("A node with that UUID already exists.")),
+        ("name", lambda _: errors.DuplicateName("A node with that name already exists.")),
+        ("instance_uuid", lambda _: errors.Conflict("Another node is already associated with that instance.")),
+    ]
 
-def _integrity() -> Any:
-    return translate_integrity("nodes", [
-        ("uuid", lambda: errors.NodeAlreadyExists("A node with that UUID already exists.")),
-        ("name", lambda: errors.DuplicateName("A node with that name already exists.")),
-        ("instance_uuid", lambda: errors.Conflict("Another node is already associated with that instance.")),
-    ])
+    def not_found(self, ident: str) -> errors.IronworksError:
+        return errors.NodeNotFound(node=ident)
 
-
-class NodeRepo:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def marker_not_found(self, marker: str) -> errors.IronworksError:
+        return errors.NodeNotFound(f"Marker node {marker} could not be found.")
 
     # --- reading ------------------------------------------------------------------------------------------
     def _load_traits(self, session: Session, records: Sequence[Record]) -> None:
@@ -55,7 +56,7 @@ class NodeRepo:
             r["traits"] = []
         ids = list(by_id)
         for start in range(0, len(ids), 900):
-            chunk = ids[start:start + 900]
+            chunk = ids[start : start + 900]
             rows = session.execute(
                 select(TRAITS.c.node_id, TRAITS.c.trait).where(TRAITS.c.node_id.in_(chunk)).order_by(TRAITS.c.trait)
             )
@@ -63,19 +64,9 @@ class NodeRepo:
                 by_id[node_id]["traits"].append(trait)
 
     def _get(self, session: Session, ident: str, *, lock: bool = False) -> Record:
-        stmt = _SELECT.where(_ident_clause(ident))
-        if lock and not self.db.is_sqlite:
-            stmt = stmt.with_for_update(of=NODES)
-        row = session.execute(stmt).mappings().first()
-        if row is None:
-            raise errors.NodeNotFound(node=ident)
-        record = dict(row)
+        record = super()._get(session, ident, lock=lock)
         self._load_traits(session, [record])
         return record
-
-    def get(self, ident: str) -> Record:
-        with self.db.read() as session:
-            return self._get(session, ident)
 
     def list(
         self,
@@ -86,47 +77,37 @@ class NodeRepo:
         marker: str | None = None,
         limit: int | None = None,
         with_traits: bool = True,
-    ) -> list[Record]:
-        stmt = _SELECT
-        for clause in self._filter_clauses(filters or {}):
-            stmt = stmt.where(clause)
+    ) -> builtins.list[Record]:
         with self.db.read() as session:
-            records = list_page(session, stmt, NODES, sort_key=sort_key, sort_dir=sort_dir, marker=marker,
-                                limit=limit,
-                                marker_source=_SELECT,
-                                not_found=lambda m: errors.NodeNotFound(f"Marker node {m} could not be found."))
+            records = self._page(
+                session, self.filtered(filters), sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit
+            )
             if with_traits:
                 self._load_traits(session, records)
             return records
 
-    @staticmethod
-    def _filter_clauses(filters: dict[str, Any]) -> Iterable[Any]:
-        for key, value in filters.items():
-            if value is None:
-                continue
-            if key == "associated":
-                yield NODES.c.instance_uuid.is_not(None) if value else NODES.c.instance_uuid.is_(None)
-            elif key == "description_contains":
-                yield NODES.c.description.contains(value, autoescape=True)
-            elif key == "chassis_uuid":
-                yield CHASSIS.c.uuid == value
-            elif key == "conductor_group":
-                yield func.lower(NODES.c.conductor_group) == value.lower()
-            elif key == "provision_state_in":
-                yield NODES.c.provision_state.in_(value)
-            elif key == "uuid_in":
-                yield NODES.c.uuid.in_(value)
-            elif key == "project":  # the caller's project owns or leases it (auth/hook.py list_scope)
-                yield or_(NODES.c.owner == value, NODES.c.lessee == value)
-            elif key == "shard_in":
-                yield NODES.c.shard.in_(value)
-            elif key == "exclude_children":
-                if value:
-                    yield NODES.c.parent_node.is_(None)
-            elif key == "sharded":
-                yield NODES.c.shard.is_not(None) if value else NODES.c.shard.is_(None)
-            else:
-                yield NODES.c[key] == value
+    def filter_clause(self, key: str, value: Any) -> Any:
+        if key == "associated":
+            return NODES.c.instance_uuid.is_not(None) if value else NODES.c.instance_uuid.is_(None)
+        if key == "description_contains":
+            return NODES.c.description.contains(value, autoescape=True)
+        if key == "chassis_uuid":
+            return CHASSIS.c.uuid == value
+        if key == "conductor_group":
+            return func.lower(NODES.c.conductor_group) == value.lower()
+        if key == "provision_state_in":
+            return NODES.c.provision_state.in_(value)
+        if key == "uuid_in":
+            return NODES.c.uuid.in_(value)
+        if key == "project":  # the caller's project owns or leases it (auth/hook.py list_scope)
+            return or_(NODES.c.owner == value, NODES.c.lessee == value)
+        if key == "shard_in":
+            return NODES.c.shard.in_(value)
+        if key == "exclude_children":
+            return NODES.c.parent_node.is_(None) if value else None
+        if key == "sharded":
+            return NODES.c.shard.is_not(None) if value else NODES.c.shard.is_(None)
+        return NODES.c[key] == value
 
     def count(self) -> int:
         with self.db.read() as session:
@@ -134,7 +115,7 @@ class NodeRepo:
 
     # --- writing ------------------------------------------------------------------------------------------
     def create(self, values: dict[str, Any], traits: Iterable[str] = ()) -> Record:
-        with _integrity(), self.db.write() as session:
+        with self.integrity(values), self.db.write() as session:
             values = dict(values)
             values.setdefault("created_at", utcnow())
             # parameters passed separately: the compiled INSERT is cached instead of rebuilt per call
@@ -145,31 +126,18 @@ class NodeRepo:
                 session.execute(insert(TRAITS), trait_rows)
             return self._get(session, values["uuid"])
 
-    def update(self, ident: str, mutate: Callable[[Record], dict[str, Any]]) -> Record:
-        """Read the node, let ``mutate`` compute changed columns (or raise), write them: one transaction."""
-        with _integrity(), self.db.write() as session:
-            record = self._get(session, ident, lock=True)
-            changes = mutate(record)
-            if changes:
-                changes = dict(changes)
-                changes["updated_at"] = utcnow()
-                session.execute(update(NODES).where(NODES.c.id == record["id"]).values(**changes))
-                return self._get(session, record["uuid"])
-            return record
+    def delete(self, ident: str, check: Callable[[Record], None] | None = None) -> Record:
+        """Delete the node (``check`` may refuse first) with its ports, portgroups and traits."""
 
-    def delete(self, ident: str, check: Callable[[Record], None] | None = None) -> None:
-        with self.db.write() as session:
-            record = self._get(session, ident, lock=True)
+        def remove_children(session: Session, record: Record) -> None:
             if check is not None:
                 check(record)
-            session.execute(delete(PORTS).where(PORTS.c.node_id == record["id"]))
-            session.execute(delete(PORTGROUPS).where(PORTGROUPS.c.node_id == record["id"]))
-            session.execute(delete(TRAITS).where(TRAITS.c.node_id == record["id"]))
-            session.execute(delete(NODES).where(NODES.c.id == record["id"]))
+            for table in (PORTS, PORTGROUPS, TRAITS):
+                session.execute(delete(table).where(table.c.node_id == record["id"]))
 
-    def set_traits(
-        self, ident: str, traits: Sequence[str], check: Callable[[Record], None] | None = None
-    ) -> Record:
+        return self._delete(ident, remove_children)
+
+    def set_traits(self, ident: str, traits: Sequence[str], check: Callable[[Record], None] | None = None) -> Record:
         with self.db.write() as session:
             record = self._get(session, ident, lock=True)
             if check is not None:

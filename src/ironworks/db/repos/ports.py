@@ -8,39 +8,27 @@ SQLite writers are serialised by ``BEGIN IMMEDIATE``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, or_, select, update
+from sqlalchemy import Table, or_, select
 from sqlalchemy.orm import Session
 
 from ironworks import errors
-from ironworks.db.engine import Database
-from ironworks.db.models import Node, Port, Portgroup, utcnow
-from ironworks.db.repos.base import Record, is_uuid_like, list_page, translate_integrity
+from ironworks.db.models import Node, Port, Portgroup
+from ironworks.db.repos.base import LookupRepository, Record, is_uuid_like, sortable
 
 PORTS = cast(Table, Port.__table__)
 PORTGROUPS = cast(Table, Portgroup.__table__)
 NODES = cast(Table, Node.__table__)
 
 #: columns a port list may be sorted by (JSON columns cannot be)
-SORTABLE = frozenset(c.name for c in PORTS.columns if c.type.__class__.__name__ != "JSON")
+SORTABLE = sortable(PORTS)
 
 _SELECT = select(
     *PORTS.columns, NODES.c.uuid.label("node_uuid"), PORTGROUPS.c.uuid.label("portgroup_uuid")
 ).select_from(
     PORTS.join(NODES, PORTS.c.node_id == NODES.c.id).outerjoin(PORTGROUPS, PORTS.c.portgroup_id == PORTGROUPS.c.id)
 )
-
-
-def _integrity() -> Any:
-    return translate_integrity(
-        "ports",
-        [
-            ("uuid", lambda: errors.PortAlreadyExists("A port with that UUID already exists.")),
-            ("address", lambda: errors.MACAlreadyExists("A port with that MAC address already exists.")),
-        ],
-    )
 
 
 class Lookup:
@@ -97,63 +85,26 @@ class Lookup:
         return self._one(select(PORTGROUPS).where(PORTGROUPS.c[column] == value))
 
 
-class PortRepo:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+class PortRepo(LookupRepository[Port, Lookup]):
+    """Ports by uuid; writes check their rules through a ``Lookup``."""
 
-    def _get(self, session: Session, uuid: str) -> Record:
-        row = session.execute(_SELECT.where(PORTS.c.uuid == uuid)).mappings().first()
-        if row is None:
-            raise errors.PortNotFound(port=uuid)
-        return dict(row)
+    model = Port
+    query = _SELECT
+    unique = [
+        ("uuid", lambda _: errors.PortAlreadyExists("A port with that UUID already exists.")),
+        ("address", lambda _: errors.MACAlreadyExists("A port with that MAC address already exists.")),
+    ]
 
-    def get(self, uuid: str) -> Record:
-        with self.db.read() as session:
-            return self._get(session, uuid)
+    def not_found(self, ident: str) -> errors.IronworksError:
+        return errors.PortNotFound(port=ident)
 
-    def list(
-        self,
-        *,
-        filters: dict[str, Any] | None = None,
-        sort_key: str = "id",
-        sort_dir: str = "asc",
-        marker: str | None = None,
-        limit: int | None = None,
-    ) -> list[Record]:
-        stmt = _SELECT
-        for key, value in (filters or {}).items():
-            if key == "project" and value is not None:  # ports of nodes the project owns or leases (auth/)
-                stmt = stmt.where(or_(NODES.c.owner == value, NODES.c.lessee == value))
-            elif value is not None:
-                stmt = stmt.where(PORTS.c[key] == value)
-        with self.db.read() as session:
-            return list_page(session, stmt, PORTS, sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit,
-                             marker_source=_SELECT,
-                             not_found=lambda m: errors.PortNotFound(f"Marker port {m} could not be found."))
+    def marker_not_found(self, marker: str) -> errors.IronworksError:
+        return errors.PortNotFound(f"Marker port {marker} could not be found.")
 
-    def create(self, build: Callable[[Lookup], dict[str, Any]]) -> Record:
-        """``build`` checks the rules with the lookup and returns the column values to insert."""
-        with _integrity(), self.db.write() as session:
-            values = dict(build(Lookup(session, self.db.is_sqlite)))
-            values.setdefault("created_at", utcnow())
-            session.execute(insert(PORTS).values(**values))
-            return self._get(session, values["uuid"])
+    def filter_clause(self, key: str, value: Any) -> Any:
+        if key == "project":  # ports of nodes the project owns or leases (auth/)
+            return or_(NODES.c.owner == value, NODES.c.lessee == value)
+        return PORTS.c[key] == value
 
-    def update(self, uuid: str, mutate: Callable[[Record, Lookup], dict[str, Any]]) -> Record:
-        """Read the port, let ``mutate`` compute the changed columns (or raise), write them."""
-        with _integrity(), self.db.write() as session:
-            record = self._get(session, uuid)
-            changes = mutate(record, Lookup(session, self.db.is_sqlite))
-            if not changes:
-                return record
-            changes = dict(changes, updated_at=utcnow())
-            session.execute(update(PORTS).where(PORTS.c.id == record["id"]).values(**changes))
-            return self._get(session, uuid)
-
-    def delete(self, uuid: str, check: Callable[[Record, Lookup], None] | None = None) -> Record:
-        with self.db.write() as session:
-            record = self._get(session, uuid)
-            if check is not None:
-                check(record, Lookup(session, self.db.is_sqlite))
-            session.execute(delete(PORTS).where(PORTS.c.id == record["id"]))
-            return record
+    def make_lookup(self, session: Session) -> Lookup:
+        return Lookup(session, self.db.is_sqlite)
