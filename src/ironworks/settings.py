@@ -76,6 +76,8 @@ class Settings:
     periodic_interval: float = 5.0
     #: power sync puts the hardware back to the recorded state (True) or records the hardware's (False)
     force_power_state_during_sync: bool = True
+    #: power sync also reads each node's health from its BMC (API 1.109; Ironic's enable_health_monitoring)
+    enable_health_monitoring: bool = True
     # BMC access (IPMI and Redfish drivers)
     #: tries per BMC operation; retries back off from bmc_backoff seconds, doubling
     bmc_attempts: int = 3

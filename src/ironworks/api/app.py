@@ -16,9 +16,11 @@ from ironworks.api.routes import agent, chassis, drivers, nodes, portgroups, por
 from ironworks.api.routes import allocations as allocation_routes
 from ironworks.api.routes import audit as audit_routes
 from ironworks.api.routes import bios as bios_routes
+from ironworks.api.routes import boot_states as boot_state_routes
 from ironworks.api.routes import conductors as conductor_routes
 from ironworks.api.routes import deploy_templates as deploy_template_routes
 from ironworks.api.routes import events as event_routes
+from ironworks.api.routes import firmware as firmware_routes
 from ironworks.api.routes import flavors as flavor_routes
 from ironworks.api.routes import images as image_routes
 from ironworks.api.routes import indicators as indicator_routes
@@ -29,6 +31,7 @@ from ironworks.api.routes import projects as project_routes
 from ironworks.api.routes import shards as shard_routes
 from ironworks.api.routes import vendor as vendor_routes
 from ironworks.api.routes import vifs as vif_routes
+from ironworks.api.routes import vmedia as vmedia_routes
 from ironworks.api.versioning import ApiEnvelope
 
 if TYPE_CHECKING:
@@ -44,6 +47,7 @@ ROUTE_MODULES += [node_action_routes, conductor_routes]
 ROUTE_MODULES += [vendor_routes, event_routes]
 ROUTE_MODULES += [deploy_template_routes]
 ROUTE_MODULES += [bios_routes, indicator_routes]
+ROUTE_MODULES += [boot_state_routes, vmedia_routes, firmware_routes]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -93,6 +93,12 @@ _R: list[tuple[str, str, Actions, str | None]] = [
     ("PUT", "/v1/nodes/{node}/management/indicators/{indicator}", N + "set_indicator_state", "node"),
     ("GET", "/v1/nodes/{node}/bios", N + "bios:get", "node"),
     ("GET", "/v1/nodes/{node}/bios/{setting}", N + "bios:get", "node"),
+    ("PUT", "/v1/nodes/{node}/states/boot_mode", N + "set_boot_mode", "node"),
+    ("PUT", "/v1/nodes/{node}/states/secure_boot", N + "set_secure_boot", "node"),
+    ("GET", "/v1/nodes/{node}/vmedia", N + "vmedia:get", "node"),
+    ("POST", "/v1/nodes/{node}/vmedia", N + "vmedia:attach", "node"),
+    ("DELETE", "/v1/nodes/{node}/vmedia", N + "vmedia:detach", "node"),
+    ("GET", "/v1/nodes/{node}/firmware", N + "firmware:get", "node"),
     ("GET", "/v1/nodes/{node}/vendor_passthru/methods", N + "vendor_passthru", "node"),
     *((m, "/v1/nodes/{node}/vendor_passthru", N + "vendor_passthru", "node")
       for m in ("GET", "POST", "PUT", "DELETE", "PATCH")),

@@ -59,6 +59,8 @@ RULES: dict[str, Rule] = {
     N + "bios:get": OWNER_READER,
     N + "get_indicator_state": OWNER_READER,
     N + "inventory:get": OWNER_READER,
+    N + "firmware:get": OWNER_READER,
+    N + "vmedia:get": OWNER_READER,
     # nodes: enrolment and hardware
     N + "create": ADMIN_ONLY,
     N + "delete": ADMIN_ONLY,
@@ -97,6 +99,10 @@ RULES: dict[str, Rule] = {
     N + "set_console_state": PROJECT_MEMBER,
     N + "inject_nmi": OWNER_MEMBER,
     N + "set_indicator_state": OWNER_MEMBER,
+    N + "set_boot_mode": OWNER_MEMBER,
+    N + "set_secure_boot": OWNER_MEMBER,
+    N + "vmedia:attach": OWNER_MEMBER,
+    N + "vmedia:detach": OWNER_MEMBER,
     N + "vendor_passthru": ADMIN_ONLY,  # Ironic: system admin; a vendor method can do anything to the BMC
     N + "vif:attach": PROJECT_MEMBER,
     N + "vif:detach": PROJECT_MEMBER,

@@ -8,7 +8,8 @@ Power sync: every ``power_sync_interval`` seconds the power state of each unlock
 read from its BMC, at most ``power_sync_workers`` at a time. A node without a recorded state gets one. A node
 whose power changed outside Ironworks is recorded in its history; then, like Ironic with
 ``force_power_state_during_sync`` (the default), the hardware is put back to the recorded state, or else the
-record follows the hardware.
+record follows the hardware. With ``enable_health_monitoring`` the BMC's health is read in the same round and
+the node's ``health`` follows it (conductor/health.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from ironworks import errors, states
+from ironworks.conductor import health
 from ironworks.conductor.task import NODES, Task, TaskContext, acquire, load
 from ironworks.db.models import utcnow
 from ironworks.db.repos import history
@@ -125,6 +127,8 @@ class Periodic:
                 except errors.Invalid:
                     return 0
             actual = iface.get_power_state(view)
+            if self.ctx.settings.enable_health_monitoring:  # API 1.109, as Ironic's node_cache_health
+                health.sync(self.ctx, view)
             if actual == node["power_state"] or actual == states.POWER_ERROR:
                 return 0
             with acquire(self.ctx, node_id, "power sync", wait=False) as task:

@@ -121,6 +121,8 @@ class Node(TimestampMixin, Base):
     shard: Mapped[str | None] = mapped_column(String(255))
     parent_node: Mapped[str | None] = mapped_column(String(36))
     disable_power_off: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    #: the BMC's health (API 1.109): OK / Warning / Critical, or None when unknown (migration 0014)
+    health: Mapped[str | None] = mapped_column(String(255))
     # hardware interfaces
     bios_interface: Mapped[str | None] = mapped_column(String(255))
     boot_interface: Mapped[str | None] = mapped_column(String(255))
@@ -229,6 +231,23 @@ class AgentCommand(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class FirmwareComponent(TimestampMixin, Base):
+    """A firmware component of a node as its firmware interface last read it (``GET /v1/nodes/{node}/firmware``,
+    API 1.86; identity fields 1.114). Ironic's ``firmware_information`` table."""
+
+    __tablename__ = "firmware_information"
+    __table_args__ = (UniqueConstraint("node_id", "component", name="uniq_firmware_node_component"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False, index=True)
+    component: Mapped[str] = mapped_column(String(255), nullable=False)
+    initial_version: Mapped[str | None] = mapped_column(String(255))
+    current_version: Mapped[str | None] = mapped_column(String(255))
+    last_version_flashed: Mapped[str | None] = mapped_column(String(255))
+    vendor: Mapped[str | None] = mapped_column(String(255))
+    model: Mapped[str | None] = mapped_column(String(255))
+    serial_number: Mapped[str | None] = mapped_column(String(255))
 
 
 class NodeInventory(Base):

@@ -41,6 +41,10 @@ INDICATOR_STATES = ("OFF", "ON", "BLINKING", "UNKNOWN")
 
 #: boot devices (Ironic's names)
 BOOT_DEVICES = ("pxe", "disk", "cdrom", "bios", "safe", "wanboot", "uefi", "floppy")
+#: devices a virtual medium can be attached as (Ironic's ``boot_devices.VMEDIA_DEVICES``)
+VMEDIA_DEVICES = ("disk", "cdrom", "floppy")
+#: the node health values of API 1.109 (Ironic's ``health_states.HealthState``)
+HEALTH_STATES = ("OK", "Warning", "Critical")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,6 +88,12 @@ def deploy_step(priority: int, argsinfo: dict[str, dict[str, Any]] | None = None
                 requires_ramdisk: bool = True) -> Callable[[F], F]:
     """Declare a method a deploy step. ``priority`` 0 means "only when requested by the user"."""
     return _step("deploy", priority, False, argsinfo, requires_ramdisk)
+
+
+def unsupported(task: TaskView, extension: str) -> errors.InvalidParameterValue:
+    """Ironic's ``UnsupportedDriverExtension`` (an Invalid: 400) for ``extension`` of the node's driver."""
+    return errors.InvalidParameterValue(
+        f"Driver {task.node.get('driver')} does not support {extension} (disabled or not implemented).")
 
 
 # --- what a driver sees of the conductor's task ---------------------------------------------------------------
@@ -169,6 +179,35 @@ class ManagementInterface(BaseInterface):
     def set_indicator_state(self, task: TaskView, component: str, indicator: str, state: str) -> None:
         raise errors.InvalidParameterValue(
             f"Driver {task.node.get('driver')} does not support indicators (disabled or not implemented).")
+
+    # --- boot mode and secure boot (API 1.76), health (API 1.109), virtual media (API 1.89 / 1.93) -----------
+    # Each default is Ironic's ``UnsupportedDriverExtension`` (400) naming the method, as Ironic's base class.
+    def get_boot_mode(self, task: TaskView) -> str | None:
+        """``bios`` / ``uefi``, or None when the BMC does not say."""
+        raise unsupported(task, "get_boot_mode")
+
+    def set_boot_mode(self, task: TaskView, mode: str) -> None:
+        raise unsupported(task, "set_boot_mode")
+
+    def get_secure_boot_state(self, task: TaskView) -> bool | None:
+        raise unsupported(task, "get_secure_boot_state")
+
+    def set_secure_boot_state(self, task: TaskView, state: bool) -> None:
+        raise unsupported(task, "set_secure_boot_state")
+
+    def get_node_health(self, task: TaskView) -> str | None:
+        """One of :data:`HEALTH_STATES` (Ironic's ``OK`` / ``Warning`` / ``Critical``) or None (unknown)."""
+        raise unsupported(task, "get_node_health")
+
+    def get_virtual_media(self, task: TaskView) -> list[dict[str, Any]]:
+        """``[{"media_types": [...], "inserted": bool, "image": url or None}, ...]`` (Ironic's redfish shape)."""
+        raise unsupported(task, "get_virtual_media")
+
+    def attach_virtual_media(self, task: TaskView, device_type: str, image_url: str) -> None:
+        raise unsupported(task, "attach_virtual_media")
+
+    def detach_virtual_media(self, task: TaskView, device_types: list[str] | None = None) -> None:
+        raise unsupported(task, "detach_virtual_media")
 
 
 class BootInterface(BaseInterface):
@@ -346,6 +385,9 @@ class VendorInterface(BaseInterface):
 
 class FirmwareInterface(BaseInterface):
     kind = "firmware"
+
+    def cache_firmware_components(self, task: TaskView) -> None:
+        """Read the firmware components from the hardware into the node's cache (drivers/firmware)."""
 
 
 class NoInterface(BaseInterface):

@@ -4,7 +4,8 @@ They are instant by default, so scale benchmarks measure Ironworks rather than h
 through the node's ``driver_info`` (the only channel an operator has too):
 
 * ``fake_sleep_<op>``: seconds to sleep in that operation (op: power, power_get, deploy, clean (preparing
-  cleaning), clean_step (the automated clean step), inspect, rescue, unrescue, adopt, teardown, boot_device);
+  cleaning), clean_step (the automated clean step), inspect, rescue, unrescue, adopt, teardown, boot_device,
+  boot_mode, secure_boot, health, vmedia, firmware);
 * ``fake_fail_<op>``: a message; the operation raises ``DriverError`` with it;
 * ``fake_wait_<op>``: true to return ``WAIT`` (deploy, clean, inspect, rescue): the node parks in the wait
   state as if a ramdisk were booting and never called back;
@@ -14,7 +15,11 @@ through the node's ``driver_info`` (the only channel an operator has too):
 
 ``fake-hardware`` is not enabled by default: tests, benchmarks and demos name it in ``enabled_hardware_types``.
 
-Without a power file the simulated BMC state lives in memory, starting from the node's recorded state.
+* ``fake_health``: the health the simulated BMC reports (``OK`` / ``Warning`` / ``Critical``; API 1.109).
+
+Without a power file the simulated BMC state lives in memory, starting from the node's recorded state. The
+simulated firmware's boot mode (default UEFI), secure boot (default off) and virtual media slots live in
+``driver_internal_info`` (``fake_boot_mode``, ``fake_secure_boot``, ``fake_vmedia``).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from ironworks import errors, states
 from ironworks.drivers import base
 from ironworks.drivers.base import WAIT, TaskView, clean_step, deploy_step
 from ironworks.drivers.bios.fake import FakeBios
+from ironworks.drivers.bmc import bootmode
+from ironworks.drivers.firmware.fake import FakeFirmware
 from ironworks.images import local
 
 
@@ -154,6 +161,59 @@ class FakeManagement(base.ManagementInterface):
         saved = dict(task.node["driver_internal_info"].get("fake_indicators") or {})
         saved[f"{indicator}@{component}"] = state
         task.set_internal(fake_indicators=saved)
+
+
+    # boot mode / secure boot (API 1.76): the simulated firmware's settings in driver_internal_info
+    def get_boot_mode(self, task: TaskView) -> str | None:
+        _behave(task, "boot_mode")
+        return str(task.node["driver_internal_info"].get("fake_boot_mode") or bootmode.DEFAULT_BOOT_MODE)
+
+    def set_boot_mode(self, task: TaskView, mode: str) -> None:
+        _behave(task, "boot_mode")
+        bootmode.check_boot_mode(mode)
+        if mode == "bios" and task.node["driver_internal_info"].get("fake_secure_boot"):
+            raise errors.DriverError(reason="Secure boot is enabled: it needs UEFI; disable it first")
+        task.set_internal(fake_boot_mode=mode)
+
+    def get_secure_boot_state(self, task: TaskView) -> bool | None:
+        _behave(task, "secure_boot")
+        return bool(task.node["driver_internal_info"].get("fake_secure_boot", False))
+
+    def set_secure_boot_state(self, task: TaskView, state: bool) -> None:
+        """As Redfish: secure boot can only be switched on in UEFI mode."""
+        _behave(task, "secure_boot")
+        if state and self.get_boot_mode(task) != "uefi":
+            raise errors.DriverError(reason=f"Configuring secure boot requires UEFI for node {task.node['uuid']}")
+        task.set_internal(fake_secure_boot=bool(state))
+
+    def get_node_health(self, task: TaskView) -> str | None:
+        """``driver_info.fake_health`` (OK / Warning / Critical) plays the BMC's health; absent: unknown."""
+        _behave(task, "health")
+        value = task.node["driver_info"].get("fake_health")
+        return str(value) if value in base.HEALTH_STATES else None
+
+    # virtual media (API 1.89 / 1.93): one simulated slot per device type in driver_internal_info.fake_vmedia
+    VMEDIA_TYPES = {"cdrom": ["CD", "DVD"], "disk": ["USBStick"], "floppy": ["Floppy"]}
+
+    def get_virtual_media(self, task: TaskView) -> list[dict[str, Any]]:
+        slots = task.node["driver_internal_info"].get("fake_vmedia") or {}
+        return [{"media_types": list(types), "inserted": device in slots,
+                 "image": (slots.get(device) or {}).get("image")} for device, types in self.VMEDIA_TYPES.items()]
+
+    def attach_virtual_media(self, task: TaskView, device_type: str, image_url: str) -> None:
+        _behave(task, "vmedia")
+        if device_type not in self.VMEDIA_TYPES:
+            raise errors.InvalidParameterValue(f"Boot device {device_type} is not a valid value ")
+        slots = dict(task.node["driver_internal_info"].get("fake_vmedia") or {})
+        slots[device_type] = {"image": image_url}
+        task.set_internal(fake_vmedia=slots)
+
+    def detach_virtual_media(self, task: TaskView, device_types: list[str] | None = None) -> None:
+        _behave(task, "vmedia")
+        slots = dict(task.node["driver_internal_info"].get("fake_vmedia") or {})
+        for device in list(slots) if device_types is None else device_types:
+            slots.pop(device, None)
+        task.set_internal(fake_vmedia=slots)
 
 
 class FakeBoot(base.BootInterface):
@@ -306,10 +366,6 @@ class FakeVendor(base.VendorInterface):
     def log_passthrough(self, task: TaskView, http_method: str, args: dict[str, Any]) -> None:
         calls = int((task.node.get("driver_internal_info") or {}).get("fake_vendor_calls", 0))
         task.set_internal(fake_vendor_calls=calls + 1)
-
-
-class FakeFirmware(base.FirmwareInterface):
-    name = "fake"
 
 
 def _no(kind: str) -> type[base.BaseInterface]:

@@ -4,7 +4,8 @@
 2. Automated cleaning is skipped when disabled: the node's ``automated_clean`` if set, else the setting.
 3. The plan is the driver's clean steps with priority > 0, highest first (automated), or the user's steps in
    the user's order (manual; validated at the API, 400 before any state change).
-   The BIOS interface refreshes the node's cached BIOS settings first (a failure is only logged, as Ironic).
+   The BIOS and firmware interfaces refresh the node's cached BIOS settings and firmware components first (a
+   failure is only logged, as Ironic).
 4. The cleaning network is plugged and the deploy interface prepares cleaning; if it must wait for the ramdisk,
    the node parks in ``clean wait`` and the agent's call back continues with ``resume``. Manual cleaning with
    ``disable_ramdisk`` (steps that need no ramdisk only, checked at the API) skips this step.
@@ -41,6 +42,7 @@ def run(task: Task, args: dict[str, Any]) -> None:
         return
     flows.validate(task, "power", "network")
     cache_bios_settings(task)
+    cache_firmware_components(task)
     plan = args["clean_steps"] if manual else steps.automated_clean_plan(task.driver)
     if not plan:
         finish(task, manual=False)
@@ -68,6 +70,17 @@ def cache_bios_settings(task: Task) -> None:
         cache(task)
     except errors.IronworksError as exc:
         LOG.warning("node %s: caching BIOS settings failed: %s", task.uuid, exc)
+
+
+def cache_firmware_components(task: Task) -> None:
+    """As Ironic: refresh the cached firmware components (API 1.86); a failure is logged, not fatal."""
+    cache = getattr(task.driver.get("firmware"), "cache_firmware_components", None)
+    if cache is None:
+        return
+    try:
+        cache(task)
+    except errors.IronworksError as exc:
+        LOG.warning("node %s: caching firmware components failed: %s", task.uuid, exc)
 
 
 def resume(task: Task) -> None:

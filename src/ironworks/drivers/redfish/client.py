@@ -159,6 +159,48 @@ class RedfishClient:
         self._call(f"set the boot mode to {mode}",
                    lambda system: system.set_system_boot_options(mode=BOOT_MODES[mode]))
 
+    # --- secure boot and health (API 1.76, 1.109) ---------------------------------------------------------------
+    def secure_boot(self) -> bool | None:
+        """The system's ``SecureBoot.SecureBootEnable``; :data:`NO_SECURE_BOOT` when the system has no SecureBoot
+        resource (Ironic then answers that the driver does not support secure boot)."""
+
+        def read(system: Any) -> Any:
+            try:
+                resource = system.secure_boot
+            except sushy_exc.MissingAttributeError:
+                return NO_SECURE_BOOT
+            return resource.enabled
+
+        result: Any = self._call("read the secure boot state", read)
+        return result  # type: ignore[no-any-return]
+
+    def set_secure_boot(self, enabled: bool) -> str | None:
+        """PATCH ``SecureBootEnable``. Returns :data:`NO_SECURE_BOOT` without a SecureBoot resource, ``"bios"``
+        when the system boots in legacy BIOS mode (secure boot needs UEFI, as Ironic checks), else None."""
+
+        def write(system: Any) -> str | None:
+            try:
+                resource = system.secure_boot
+            except sushy_exc.MissingAttributeError:
+                return NO_SECURE_BOOT
+            if resource.enabled == enabled:
+                return None
+            if getattr(system.boot, "mode", None) == sushy.BOOT_SOURCE_MODE_BIOS:
+                return "bios"
+            resource.set_enabled(enabled)
+            return None
+
+        return self._call(f"set secure boot {'on' if enabled else 'off'}", write)
+
+    def health(self) -> str | None:
+        """The system's ``Status.Health`` as Ironic's health value (``OK`` / ``Warning`` / ``Critical``), or None."""
+
+        def read(system: Any) -> str | None:
+            status = getattr(system, "status", None)
+            return _HEALTH.get(getattr(status, "health", None)) if status is not None else None
+
+        return self._call("read the system health", read)
+
     def supported_boot_devices(self) -> list[str]:
         def read(system: Any) -> list[str]:
             allowed = system.get_allowed_system_boot_source_values()
@@ -267,4 +309,7 @@ class RedfishClient:
                    lambda system: self._led_owner(system, component, ident).set_indicator_led(led))
 
 
+#: what ``secure_boot`` / ``set_secure_boot`` answer for a system without a SecureBoot resource
+NO_SECURE_BOOT = "no-secure-boot"
+_HEALTH = {sushy.HEALTH_OK: "OK", sushy.HEALTH_WARNING: "Warning", sushy.HEALTH_CRITICAL: "Critical"}
 _LED_STATES = {sushy.IndicatorLED.LIT: "ON", sushy.IndicatorLED.OFF: "OFF", sushy.IndicatorLED.BLINKING: "BLINKING"}

@@ -4,7 +4,8 @@ Power: ``On`` / ``ForceOff`` / ``GracefulShutdown`` / ``ForceRestart`` / ``Grace
 verified by polling the system's ``PowerState`` until it shows the target (``BMCPolicy.power_timeout`` or the
 caller's ``timeout``). A reboot of a server that is off is a plain power on. Management: boot source override
 (``Once`` or ``Continuous``) with the node's boot mode, the boot mode alone, and the allowed boot sources;
-the indicator LEDs of the system and its chassis (API 1.63).
+the indicator LEDs of the system and its chassis (API 1.63); secure boot through the system's ``SecureBoot``
+resource and the system's ``Status.Health`` (API 1.76, 1.109).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ironworks.drivers.base import TaskView
 from ironworks.drivers.bmc import bootmode
 from ironworks.drivers.bmc.policy import BMCLimiter, BMCPolicy, wait_for_power
 from ironworks.drivers.hardware_types import DRIVER_INFO
-from ironworks.drivers.redfish.client import BOOT_TARGETS, RedfishClient, SushyPool
+from ironworks.drivers.redfish.client import BOOT_TARGETS, NO_SECURE_BOOT, RedfishClient, SushyPool
 from ironworks.drivers.redfish.info import parse_driver_info
 
 _REQUIRED, _PROPERTIES = DRIVER_INFO["redfish"]
@@ -116,6 +117,26 @@ class RedfishManagement(_RedfishBase, base.ManagementInterface):
         bootmode.check_boot_mode(mode)
         self.connections.client(task).set_boot_mode(mode)
         task.set_internal(**{bootmode.INTERNAL_KEY: mode})
+
+    def get_secure_boot_state(self, task: TaskView) -> bool | None:
+        state = self.connections.client(task).secure_boot()
+        if state == NO_SECURE_BOOT:
+            raise base.unsupported(task, "get_secure_boot_state")
+        return state
+
+    def set_secure_boot_state(self, task: TaskView, state: bool) -> None:
+        """As Ironic: nothing to do when already so; UEFI required; the BMC's state read back afterwards."""
+        client = self.connections.client(task)
+        refused = client.set_secure_boot(state)
+        if refused == NO_SECURE_BOOT:
+            raise base.unsupported(task, "set_secure_boot_state")
+        if refused == "bios":
+            raise errors.DriverError(reason=f"Configuring secure boot requires UEFI for node {task.node['uuid']}")
+        if client.secure_boot() != state:
+            raise errors.DriverError(reason=f"The BMC did not apply secure boot {state} on node {task.node['uuid']}")
+
+    def get_node_health(self, task: TaskView) -> str | None:
+        return self.connections.client(task).health()
 
     def inject_nmi(self, task: TaskView) -> None:
         self.connections.client(task).reset("nmi")

@@ -195,7 +195,7 @@ def to_api(
         if field == "conductor":
             out[field] = conductor
         elif field == "health":
-            out[field] = None  # API 1.109: the BMC's health; no driver here reports one yet (unknown)
+            out[field] = record.get("health")  # API 1.109: the BMC's health as power sync last read it
         elif field == "allocation_uuid":
             # a claimed node's instance_uuid is its allocation's uuid (scheduler/allocation.py keeps it so)
             out[field] = record.get("allocation_uuid") or (record["instance_uuid"] if record.get("allocation_id")
