@@ -7,7 +7,8 @@ devices (``GET``, API 1.93), as Ironic's ``NodeVmediaController``.
   user input handed to a BMC: only ``http://`` and ``https://`` are taken (Ironic also takes nfs/cifs/smb, which
   Ironworks cannot serve; ``file://`` would expose the conductor's files), at most :data:`MAX_URL` characters,
   with Ironic's "Unsupported or missing URL scheme" answer; credentials in it are never logged nor shown.
-* ``DELETE [?device_types=cdrom,disk]``: unknown types 400; none given detaches everything.
+* ``DELETE [?device_types=cdrom,disk]`` (or, as openstacksdk sends it, a body ``{"device_types": "cdrom,disk"}``):
+  unknown types 400; none given detaches everything.
 * Attach and detach run on a conductor worker under the node lock and answer 204 (Ironic's codes); a failure
   shows in ``last_error`` and the node history. ``GET`` answers the bare list of devices.
 """
@@ -91,7 +92,17 @@ def attach_vmedia(ctx: Ctx) -> Any:
 def detach_vmedia(ctx: Ctx) -> Any:
     _require(ctx, ATTACH_VMEDIA)
     ctx.check_params(("device_types",))
-    raw = ctx.query.get("device_types")
+    raw: Any = ctx.query.get("device_types")
+    if raw is None and ctx.raw_body.strip():  # openstacksdk sends {"device_types": "cdrom,disk"} as the body
+        body = ctx.json_object()
+        unknown = sorted(set(body) - {"device_types"})
+        if unknown:
+            raise errors.Invalid(f"Unknown argument(s): {', '.join(unknown)}.")
+        raw = body.get("device_types")
+        if isinstance(raw, list) and all(isinstance(t, str) for t in raw):
+            raw = ",".join(raw)
+        if raw is not None and not isinstance(raw, str):
+            raise errors.Invalid("device_types must be a comma-separated string of device types.")
     device_types = [t.strip() for t in raw.split(",") if t.strip()] if raw is not None else []
     invalid = [t for t in device_types if t not in VMEDIA_DEVICES]
     if invalid:
