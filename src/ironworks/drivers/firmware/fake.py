@@ -4,13 +4,14 @@ The simulated versions live in ``driver_internal_info.fake_firmware`` (``{compon
 the factory versions, :data:`FACTORY`). ``cache_firmware_components`` (run when cleaning starts) reads them
 into the node's firmware cache; the manual clean/service step ``update`` (Ironic's ``firmware.update`` with its
 ``settings`` list of ``{"component", "url"}``) "flashes" each component — to ``version`` when given, else to
-the name of the URL's file without its extension — records ``last_version_flashed`` and refreshes the cache.
+the version at the end of the URL's file name (``bios-1.2.0.bin`` → ``1.2.0``) — records ``last_version_flashed`` and refreshes the cache.
 An unknown component fails the step with Ironic's ``InvalidParameterValue`` and nothing changes.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 import urllib.parse
 from typing import Any
 
@@ -20,6 +21,7 @@ from ironworks.drivers.base import TaskView, clean_step
 from ironworks.drivers.firmware import parse_settings, record
 
 STATE_KEY = "fake_firmware"
+_TRAILING_VERSION = re.compile(r"(\d+(?:\.\d+)*)$")
 FLASHED_KEY = "fake_firmware_flashed"
 
 #: component -> (factory version, identity fields of API 1.114), as Ironic's redfish firmware reports them
@@ -37,7 +39,9 @@ def _version_from(item: dict[str, Any]) -> str:
     if item.get("version") is not None:
         return str(item["version"])[:255]
     name = posixpath.basename(urllib.parse.urlsplit(item["url"]).path)
-    return (name.rsplit(".", 1)[0] if "." in name else name)[:255] or "unknown"
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    found = _TRAILING_VERSION.search(stem)
+    return (found.group(1) if found else stem)[:255] or "unknown"
 
 
 class FakeFirmware(base.FirmwareInterface):
