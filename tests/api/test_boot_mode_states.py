@@ -77,27 +77,38 @@ def test_ipmi_secure_boot_is_unsupported(api):
     assert _put(api, node, "secure_boot", True).status_code == 202
     shown = settle(api, node)
     assert shown["secure_boot"] is None
-    assert shown["last_error"] == ("Failed to change secure_boot state to 'True': Driver ipmi does not support "
-                                   "set_secure_boot_state (disabled or not implemented).")
+    assert shown["last_error"] == (
+        "Failed to change secure_boot state to 'True': Driver ipmi does not support "
+        "set_secure_boot_state (disabled or not implemented)."
+    )
 
 
-@pytest.mark.parametrize(("what", "body", "words"), [
-    ("boot_mode", {"target": "legacy"}, "Invalid boot mode legacy requested for node. Allowed boot modes are: "
-                                        "bios, uefi"),
-    ("boot_mode", {"target": "UEFI"}, "Invalid boot mode UEFI"),
-    ("boot_mode", {}, "Invalid boot mode None"),
-    ("boot_mode", {"target": None}, "Invalid boot mode None"),
-    ("boot_mode", {"target": 1}, "Expected string"),
-    ("boot_mode", {"target": ["uefi"]}, "Expected string"),
-    ("boot_mode", {"target": "x" * 100_000}, "Invalid boot mode"),
-    ("boot_mode", {"target": "uefi", "persistent": True}, "Unknown argument"),
-    ("secure_boot", {"target": "maybe"}, "Invalid boolean value"),
-    ("secure_boot", {"target": None}, "Invalid secure_boot None requested for node. Allowed secure_boot states "
-                                      "are: True, False)"),
-    ("secure_boot", {"target": {"on": True}}, "Invalid boolean value"),
-    ("secure_boot", {"target": 2.5}, "Invalid boolean value"),
-    ("secure_boot", ["true"], "must be a JSON object"),
-])
+@pytest.mark.parametrize(
+    ("what", "body", "words"),
+    [
+        (
+            "boot_mode",
+            {"target": "legacy"},
+            "Invalid boot mode legacy requested for node. Allowed boot modes are: bios, uefi",
+        ),
+        ("boot_mode", {"target": "UEFI"}, "Invalid boot mode UEFI"),
+        ("boot_mode", {}, "Invalid boot mode None"),
+        ("boot_mode", {"target": None}, "Invalid boot mode None"),
+        ("boot_mode", {"target": 1}, "Expected string"),
+        ("boot_mode", {"target": ["uefi"]}, "Expected string"),
+        ("boot_mode", {"target": "x" * 100_000}, "Invalid boot mode"),
+        ("boot_mode", {"target": "uefi", "persistent": True}, "Unknown argument"),
+        ("secure_boot", {"target": "maybe"}, "Invalid boolean value"),
+        (
+            "secure_boot",
+            {"target": None},
+            "Invalid secure_boot None requested for node. Allowed secure_boot states are: True, False)",
+        ),
+        ("secure_boot", {"target": {"on": True}}, "Invalid boolean value"),
+        ("secure_boot", {"target": 2.5}, "Invalid boolean value"),
+        ("secure_boot", ["true"], "must be a JSON object"),
+    ],
+)
 def test_bad_targets_are_400_and_change_nothing(api, what, body, words):
     node = enroll(api)
     before = api.get(f"/v1/nodes/{node}").json()
@@ -107,7 +118,10 @@ def test_bad_targets_are_400_and_change_nothing(api, what, body, words):
     assert words in message and len(message) < 1000
     after = api.get(f"/v1/nodes/{node}").json()
     assert (after["boot_mode"], after["secure_boot"], after["updated_at"]) == (
-        before["boot_mode"], before["secure_boot"], before["updated_at"])
+        before["boot_mode"],
+        before["secure_boot"],
+        before["updated_at"],
+    )
 
 
 def test_transitioning_node_is_409(api):

@@ -45,8 +45,9 @@ def test_attach_detach_and_credentials_never_shown(api, caplog):
     assert not any(d["inserted"] for d in _slots(api, node).values())
     secret_url = "https://builder:hunter2-pw@images.example.org/a.img?token=abc"
     for device, url in (("cdrom", ISO), ("disk", secret_url), ("floppy", "http://images.example.org/f.img")):
-        r = api.post(f"/v1/nodes/{node}/vmedia", json={"device_type": device, "image_url": url,
-                                                       "image_download_source": "http"})
+        r = api.post(
+            f"/v1/nodes/{node}/vmedia", json={"device_type": device, "image_url": url, "image_download_source": "http"}
+        )
         assert r.status_code == 204, r.text
         assert settle(api, node)["last_error"] is None
     slots = _slots(api, node)
@@ -59,31 +60,33 @@ def test_attach_detach_and_credentials_never_shown(api, caplog):
     assert r.status_code == 204, r.text
     settle(api, node)
     slots = _slots(api, node)
-    assert (slots["CD"]["inserted"], slots["Floppy"]["inserted"], slots["USBStick"]["inserted"]) == (
-        False, False, True)
+    assert (slots["CD"]["inserted"], slots["Floppy"]["inserted"], slots["USBStick"]["inserted"]) == (False, False, True)
     assert api.delete(f"/v1/nodes/{node}/vmedia").status_code == 204  # no types: everything
     settle(api, node)
     assert not any(d["inserted"] for d in _slots(api, node).values())
     assert not [r.getMessage() for r in caplog.records if "hunter2" in r.getMessage()]
 
 
-@pytest.mark.parametrize(("body", "words"), [
-    ({"device_type": "CDROM", "image_url": ISO}, "is not one of"),
-    ({"device_type": "usb", "image_url": ISO}, "is not one of"),
-    ({"image_url": ISO}, "'device_type' is a required property"),
-    ({"device_type": "cdrom"}, "'image_url' is a required property"),
-    ({"device_type": "cdrom", "image_url": ISO, "username": "u"}, "Additional properties are not allowed"),
-    ({"device_type": "cdrom", "image_url": ISO, "image_download_source": "ftp"}, "is not one of"),
-    ({"device_type": "cdrom", "image_url": 42}, "is not of type 'string'"),
-    ({"device_type": "cdrom", "image_url": "file:///etc/shadow"}, "Unsupported or missing URL scheme: file"),
-    ({"device_type": "cdrom", "image_url": "ftp://h/x.iso"}, "Unsupported or missing URL scheme: ftp"),
-    ({"device_type": "cdrom", "image_url": "nfs://h/x.iso"}, "Unsupported or missing URL scheme: nfs"),
-    ({"device_type": "cdrom", "image_url": "/var/lib/x.iso"}, "Unsupported or missing URL scheme"),
-    ({"device_type": "cdrom", "image_url": "http:///no-host.iso"}, "Unsupported or missing URL scheme"),
-    ({"device_type": "cdrom", "image_url": "http://h/x.iso\r\nX-Injected: 1"}, "whitespace or control"),
-    ({"device_type": "cdrom", "image_url": "http://h/" + "a" * 200_000}, "longer than 4096"),
-    ({"device_type": "cdrom", "image_url": "http://[::1/x.iso"}, "not a valid URL"),
-])
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"device_type": "CDROM", "image_url": ISO}, "is not one of"),
+        ({"device_type": "usb", "image_url": ISO}, "is not one of"),
+        ({"image_url": ISO}, "'device_type' is a required property"),
+        ({"device_type": "cdrom"}, "'image_url' is a required property"),
+        ({"device_type": "cdrom", "image_url": ISO, "username": "u"}, "Additional properties are not allowed"),
+        ({"device_type": "cdrom", "image_url": ISO, "image_download_source": "ftp"}, "is not one of"),
+        ({"device_type": "cdrom", "image_url": 42}, "is not of type 'string'"),
+        ({"device_type": "cdrom", "image_url": "file:///etc/shadow"}, "Unsupported or missing URL scheme: file"),
+        ({"device_type": "cdrom", "image_url": "ftp://h/x.iso"}, "Unsupported or missing URL scheme: ftp"),
+        ({"device_type": "cdrom", "image_url": "nfs://h/x.iso"}, "Unsupported or missing URL scheme: nfs"),
+        ({"device_type": "cdrom", "image_url": "/var/lib/x.iso"}, "Unsupported or missing URL scheme"),
+        ({"device_type": "cdrom", "image_url": "http:///no-host.iso"}, "Unsupported or missing URL scheme"),
+        ({"device_type": "cdrom", "image_url": "http://h/x.iso\r\nX-Injected: 1"}, "whitespace or control"),
+        ({"device_type": "cdrom", "image_url": "http://h/" + "a" * 200_000}, "longer than 4096"),
+        ({"device_type": "cdrom", "image_url": "http://[::1/x.iso"}, "not a valid URL"),
+    ],
+)
 def test_hostile_attach_bodies_are_400_and_change_nothing(api, body, words):
     node = enroll(api)
     r = api.post(f"/v1/nodes/{node}/vmedia", json=body)
@@ -102,23 +105,28 @@ def test_bad_detach_requests_are_400(api):
         assert len(fault(r)["faultstring"]) < 1000
 
 
-@pytest.mark.parametrize(("driver", "info"), [
-    ("ipmi", {"ipmi_address": "192.0.2.10"}),
-    ("redfish", {"redfish_address": "http://192.0.2.11"}),
-])
+@pytest.mark.parametrize(
+    ("driver", "info"),
+    [
+        ("ipmi", {"ipmi_address": "192.0.2.10"}),
+        ("redfish", {"redfish_address": "http://192.0.2.11"}),
+    ],
+)
 def test_drivers_without_virtual_media_answer_as_ironic(api, driver, info):
     r = api.post("/v1/nodes", json={"driver": driver, "driver_info": info})
     assert r.status_code == 201, r.text
     node = r.json()["uuid"]
     r = api.get(f"/v1/nodes/{node}/vmedia")
     assert r.status_code == 400, r.text
-    assert fault(r)["faultstring"] == (f"Driver {driver} does not support get_virtual_media "
-                                       "(disabled or not implemented).")
+    assert fault(r)["faultstring"] == (
+        f"Driver {driver} does not support get_virtual_media (disabled or not implemented)."
+    )
     # attach and detach are accepted (Ironic's conductor answers before the work) and fail in last_error
     assert api.post(f"/v1/nodes/{node}/vmedia", json={"device_type": "cdrom", "image_url": ISO}).status_code == 204
     assert settle(api, node)["last_error"] == (
         f"Could not attach device cdrom to node {node}: Driver {driver} does not support attach_virtual_media "
-        "(disabled or not implemented).")
+        "(disabled or not implemented)."
+    )
     assert api.delete(f"/v1/nodes/{node}/vmedia").status_code == 204
     assert "does not support detach_virtual_media" in settle(api, node)["last_error"]
     events = [e["event"] for e in api.get(f"/v1/nodes/{node}/history").json()["history"]]
@@ -127,8 +135,9 @@ def test_drivers_without_virtual_media_answer_as_ironic(api, driver, info):
 
 def test_openstacksdk_attach_and_detach(service, api):
     node = enroll(api)
-    conn = openstack.connect(auth_type="none", baremetal_endpoint_override=service.url + "/",
-                             load_yaml_config=False, load_envvars=False)
+    conn = openstack.connect(
+        auth_type="none", baremetal_endpoint_override=service.url + "/", load_yaml_config=False, load_envvars=False
+    )
     try:
         conn.baremetal.attach_vmedia_to_node(node, device_type="cdrom", image_url=ISO)
         settle(api, node)

@@ -12,7 +12,7 @@ import logging
 from ironworks import errors
 from ironworks.conductor.task import Task, TaskContext, acquire
 from ironworks.db.repos import history
-from ironworks.drivers.base import HEALTH_STATES
+from ironworks.drivers.base import HEALTH_STATES, ManagementInterface
 
 LOG = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ def read(view: Task) -> tuple[bool, str | None]:
     """``(known, value)``: what the BMC reports; ``known`` is False when the driver cannot tell (then the
     recorded value is left alone, as Ironic skips drivers without health support) or the read failed."""
     impl = view.driver.get("management")
-    if impl is None:
+    if not isinstance(impl, ManagementInterface):
         return False, None
     try:
         value = impl.get_node_health(view)

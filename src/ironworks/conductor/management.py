@@ -38,12 +38,14 @@ def _management(task: Task) -> Any:
     impl = task.driver.get("management")
     if impl is None:
         raise errors.InvalidParameterValue(
-            f"Driver {task.node.get('driver')} does not support management (disabled or not implemented).")
+            f"Driver {task.node.get('driver')} does not support management (disabled or not implemented)."
+        )
     return impl
 
 
-def _spawn(svc: Services, node: Record, purpose: str, action: str, args: dict[str, Any], work: Work,
-           request_id: str) -> None:
+def _spawn(
+    svc: Services, node: Record, purpose: str, action: str, args: dict[str, Any], work: Work, request_id: str
+) -> None:
     """Validate the management interface, then lock, clear ``last_error``, record the intent and hand the work
     to a worker (503 when none is free); the worker releases the lock whatever happens."""
     view = _view(svc, node, purpose)
@@ -51,8 +53,17 @@ def _spawn(svc: Services, node: Record, purpose: str, action: str, args: dict[st
     conductor = _conductor(svc)
     slot = conductor.reserve_worker()
     try:
-        task = begin(conductor.ctx, node["uuid"], event=None, purpose=purpose, action=action, args=args,
-                     request_id=request_id, seen=node, last_error=None)
+        task = begin(
+            conductor.ctx,
+            node["uuid"],
+            event=None,
+            purpose=purpose,
+            action=action,
+            args=args,
+            request_id=request_id,
+            seen=node,
+            last_error=None,
+        )
     except BaseException:
         slot.cancel()
         raise
@@ -143,8 +154,9 @@ def get_virtual_media(svc: Services, node: Record) -> list[dict[str, Any]]:
     return devices
 
 
-def attach_virtual_media(svc: Services, node: Record, device_type: str, image_url: str, source: str,
-                         request_id: str) -> None:
+def attach_virtual_media(
+    svc: Services, node: Record, device_type: str, image_url: str, source: str, request_id: str
+) -> None:
     def work(task: Task) -> None:
         try:
             _management(task).attach_virtual_media(task, device_type=device_type, image_url=image_url)
@@ -154,8 +166,15 @@ def attach_virtual_media(svc: Services, node: Record, device_type: str, image_ur
         LOG.info("Device %s attached to node %s", device_type, task.uuid)
 
     # the URL is not in the intent's arguments: it may carry credentials, and intents are kept a day
-    _spawn(svc, node, "attaching virtual media", "vmedia_attach",
-           {"device_type": device_type, "image_download_source": source}, work, request_id)
+    _spawn(
+        svc,
+        node,
+        "attaching virtual media",
+        "vmedia_attach",
+        {"device_type": device_type, "image_download_source": source},
+        work,
+        request_id,
+    )
 
 
 def detach_virtual_media(svc: Services, node: Record, device_types: list[str] | None, request_id: str) -> None:

@@ -27,8 +27,7 @@ def _target(ctx: Ctx) -> tuple[Record, Any]:
     ctx.check_params(())
     node = intake.find(ctx.services, ctx.path_params["node"], ctx.version)
     if ctx.version < mv.BOOT_MODE_CHANGE:
-        raise errors.NotFound(
-            f"This endpoint is supported starting with the API version 1.{mv.BOOT_MODE_CHANGE}")
+        raise errors.NotFound(f"This endpoint is supported starting with the API version 1.{mv.BOOT_MODE_CHANGE}")
     body = ctx.json_object()
     unknown = set(body) - {"target"}
     if unknown:
@@ -40,7 +39,8 @@ def _check_stable(ctx: Ctx, node: Record) -> None:
     if node["provision_state"] in states.UNSTABLE_STATES:
         raise errors.Conflict(
             f"Node is in {node['provision_state']} state. Since node is transitioning, the boot mode will not be "
-            f"set as this may interfere with ongoing changes and result in erroneous modification. Try again later.")
+            f"set as this may interfere with ongoing changes and result in erroneous modification. Try again later."
+        )
 
 
 def _location(ctx: Ctx) -> dict[str, str]:
@@ -54,7 +54,8 @@ def set_boot_mode(ctx: Ctx) -> Any:
     if target not in BOOT_MODES:
         shown = str(target)[:100]  # a hostile target is not echoed at length
         raise errors.InvalidParameterValue(
-            f"Invalid boot mode {shown} requested for node. Allowed boot modes are: {', '.join(BOOT_MODES)}")
+            f"Invalid boot mode {shown} requested for node. Allowed boot modes are: {', '.join(BOOT_MODES)}"
+        )
     _check_stable(ctx, node)
     management.set_boot_mode(ctx.services, node, target, ctx.request_id)
     return Reply(202, headers=_location(ctx))
@@ -71,7 +72,8 @@ def set_secure_boot(ctx: Ctx) -> Any:
             raise errors.InvalidParameterValue(f"Invalid boolean value for target: {str(target)[:100]}") from None
     if target not in (True, False):
         raise errors.InvalidParameterValue(
-            f"Invalid secure_boot {target} requested for node. Allowed secure_boot states are: True, False) ")
+            f"Invalid secure_boot {target} requested for node. Allowed secure_boot states are: True, False) "
+        )
     _check_stable(ctx, node)
     management.set_secure_boot(ctx.services, node, bool(target), ctx.request_id)
     return Reply(202, headers=_location(ctx))

@@ -41,7 +41,8 @@ def _fields(ctx: Ctx) -> tuple[str, ...]:
         if disallowed:
             raise errors.InvalidParameterValue(
                 f"Fields {', '.join(disallowed)} are not allowed in this API version. They require at least "
-                f"API version 1.{FIRMWARE_IDENTITY}.")
+                f"API version 1.{FIRMWARE_IDENTITY}."
+            )
     if fields is not None and detail:
         raise errors.InvalidParameterValue("Can not specify ?detail=True and fields in the same request.")
     if fields is None and not detail:

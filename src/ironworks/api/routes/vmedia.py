@@ -46,8 +46,10 @@ def _short(value: Any) -> str:
 def _parse_attach(body: dict[str, Any]) -> tuple[str, str, str]:
     unknown = sorted(set(body) - {"device_type", "image_url", "image_download_source"})
     if unknown:
-        raise errors.Invalid(f"Additional properties are not allowed ({', '.join(map(repr, unknown))} "
-                             f"{'was' if len(unknown) == 1 else 'were'} unexpected)")
+        raise errors.Invalid(
+            f"Additional properties are not allowed ({', '.join(map(repr, unknown))} "
+            f"{'was' if len(unknown) == 1 else 'were'} unexpected)"
+        )
     for key in ("device_type", "image_url"):
         if key not in body:
             raise errors.Invalid(f"'{key}' is a required property")
@@ -106,8 +108,9 @@ def detach_vmedia(ctx: Ctx) -> Any:
     device_types = [t.strip() for t in raw.split(",") if t.strip()] if raw is not None else []
     invalid = [t for t in device_types if t not in VMEDIA_DEVICES]
     if invalid:
-        raise errors.Invalid(f"Invalid device type(s) {_short(', '.join(invalid))} "
-                             f"(valid are {', '.join(VMEDIA_DEVICES)})")
+        raise errors.Invalid(
+            f"Invalid device type(s) {_short(', '.join(invalid))} (valid are {', '.join(VMEDIA_DEVICES)})"
+        )
     node = intake.find(ctx.services, ctx.path_params["node"], ctx.version)
     management.detach_virtual_media(ctx.services, node, list(dict.fromkeys(device_types)) or None, ctx.request_id)
     return Reply(204)

@@ -24,8 +24,10 @@ def sync(session: Session, node_id: int, components: Sequence[Mapping[str, Any]]
     its current version; a known one keeps ``initial_version`` and ``created_at`` and gets ``updated_at`` only
     when something changed; one no longer reported is removed. ``last_version_flashed`` is set only when given.
     """
-    existing = {row["component"]: dict(row) for row in session.execute(
-        select(FIRMWARE).where(FIRMWARE.c.node_id == node_id)).mappings()}
+    existing = {
+        row["component"]: dict(row)
+        for row in session.execute(select(FIRMWARE).where(FIRMWARE.c.node_id == node_id)).mappings()
+    }
     now = utcnow()
     seen: set[str] = set()
     for item in components:
@@ -36,9 +38,11 @@ def sync(session: Session, node_id: int, components: Sequence[Mapping[str, Any]]
             values["last_version_flashed"] = item["last_version_flashed"]
         old = existing.get(name)
         if old is None:
-            session.execute(insert(FIRMWARE).values(
-                node_id=node_id, component=name, initial_version=values["current_version"], created_at=now,
-                **values))
+            session.execute(
+                insert(FIRMWARE).values(
+                    node_id=node_id, component=name, initial_version=values["current_version"], created_at=now, **values
+                )
+            )
         elif any(old.get(field) != value for field, value in values.items()):
             session.execute(update(FIRMWARE).where(FIRMWARE.c.id == old["id"]).values(updated_at=now, **values))
     gone = [row["id"] for name, row in existing.items() if name not in seen]
@@ -52,5 +56,9 @@ class FirmwareRepo:
 
     def list(self, node_id: int) -> list[Record]:
         with self.db.read() as session:
-            return [dict(r) for r in session.execute(
-                select(FIRMWARE).where(FIRMWARE.c.node_id == node_id).order_by(FIRMWARE.c.component)).mappings()]
+            return [
+                dict(r)
+                for r in session.execute(
+                    select(FIRMWARE).where(FIRMWARE.c.node_id == node_id).order_by(FIRMWARE.c.component)
+                ).mappings()
+            ]

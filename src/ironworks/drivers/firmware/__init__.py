@@ -33,7 +33,8 @@ def parse_settings(settings: Any) -> list[dict[str, Any]]:
 
     if not isinstance(settings, list) or not settings:
         raise errors.InvalidParameterValue(
-            "The 'settings' argument must be a non-empty list of objects with 'component' and 'url'.")
+            "The 'settings' argument must be a non-empty list of objects with 'component' and 'url'."
+        )
     out: list[dict[str, Any]] = []
     for item in settings:
         if not isinstance(item, dict) or not isinstance(item.get("component"), str) or not item["component"]:
@@ -41,7 +42,8 @@ def parse_settings(settings: Any) -> list[dict[str, Any]]:
         unknown = set(item) - {"component", "url", "checksum", "wait", "version"}
         if unknown:
             raise errors.InvalidParameterValue(
-                f"Unknown key(s) {', '.join(sorted(unknown))} in the firmware setting of {item['component']!r}.")
+                f"Unknown key(s) {', '.join(sorted(unknown))} in the firmware setting of {item['component']!r}."
+            )
         check_url(item.get("url"), f"Firmware URL of {item['component']!r}")
         if len(item["url"]) > 2048:
             raise errors.InvalidParameterValue(f"Firmware URL of {item['component']!r} is longer than 2048.")

@@ -2,10 +2,11 @@
 
 The simulated versions live in ``driver_internal_info.fake_firmware`` (``{component: version}``; absent means
 the factory versions, :data:`FACTORY`). ``cache_firmware_components`` (run when cleaning starts) reads them
-into the node's firmware cache; the manual clean/service step ``update`` (Ironic's ``firmware.update`` with its
+into the node's firmware cache; the manual clean step ``update`` (Ironic's ``firmware.update`` with its
 ``settings`` list of ``{"component", "url"}``) "flashes" each component — to ``version`` when given, else to
-the version at the end of the URL's file name (``bios-1.2.0.bin`` → ``1.2.0``) — records ``last_version_flashed`` and refreshes the cache.
-An unknown component fails the step with Ironic's ``InvalidParameterValue`` and nothing changes.
+the version at the end of the URL's file name (``bios-1.2.0.bin`` → ``1.2.0``) — records
+``last_version_flashed`` and refreshes the cache. An unknown component, or a URL that is not http(s), fails the
+step with Ironic's ``InvalidParameterValue`` and nothing changes.
 """
 
 from __future__ import annotations
@@ -31,8 +32,12 @@ FACTORY: dict[str, tuple[str, dict[str, str | None]]] = {
     "nic:NIC.Slot.1": ("14.32.20", {"vendor": "Fake Networks", "model": "FN-25G", "serial_number": "FN0001"}),
 }
 
-_SETTINGS_ARG = {"settings": {"description": "List of Firmware components, each item needs to contain a dictionary "
-                                             "with name/value pairs", "required": True}}
+_SETTINGS_ARG = {
+    "settings": {
+        "description": "List of Firmware components, each item needs to contain a dictionary with name/value pairs",
+        "required": True,
+    }
+}
 
 
 def _version_from(item: dict[str, Any]) -> str:
@@ -74,8 +79,8 @@ class FakeFirmware(base.FirmwareInterface):
         unknown = sorted({item["component"] for item in items} - set(FACTORY))
         if unknown:
             raise errors.InvalidParameterValue(
-                f"Firmware component(s) {', '.join(unknown)} are not supported; supported: "
-                f"{', '.join(FACTORY)}.")
+                f"Firmware component(s) {', '.join(unknown)} are not supported; supported: {', '.join(FACTORY)}."
+            )
         base_behave(task)
         versions = self._versions(task)
         flashed = dict(task.node["driver_internal_info"].get(FLASHED_KEY) or {})
