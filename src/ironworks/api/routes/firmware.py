@@ -56,7 +56,7 @@ def list_firmware(ctx: Ctx) -> Any:
     fields = _fields(ctx)
     node = inventory.find(ctx.services, ctx.path_params["node"], ctx.version)
     out = []
-    for row in FirmwareRepo(ctx.services.db).list(node["id"]):
+    for row in FirmwareRepo(ctx.services.db).for_node(node["id"]):
         item: dict[str, Any] = {"created_at": iso(row["created_at"]), "updated_at": iso(row["updated_at"])}
         item.update({f: row[f] for f in fields if f not in ("created_at", "updated_at")})
         out.append(item)

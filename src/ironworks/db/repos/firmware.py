@@ -9,9 +9,8 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from ironworks.db.engine import Database
 from ironworks.db.models import FirmwareComponent, utcnow
-from ironworks.db.repos.base import Record
+from ironworks.db.repos.base import BaseRepository, Record
 
 FIRMWARE = cast(Table, FirmwareComponent.__table__)
 #: what a firmware interface reports per component besides its name
@@ -50,15 +49,12 @@ def sync(session: Session, node_id: int, components: Sequence[Mapping[str, Any]]
         session.execute(delete(FIRMWARE).where(FIRMWARE.c.id.in_(gone)))
 
 
-class FirmwareRepo:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+class FirmwareRepo(BaseRepository[FirmwareComponent]):
+    """Reads of the cache (components have no uuid of their own: they are listed per node)."""
 
-    def list(self, node_id: int) -> list[Record]:
+    model = FirmwareComponent
+
+    def for_node(self, node_id: int) -> list[Record]:
         with self.db.read() as session:
-            return [
-                dict(r)
-                for r in session.execute(
-                    select(FIRMWARE).where(FIRMWARE.c.node_id == node_id).order_by(FIRMWARE.c.component)
-                ).mappings()
-            ]
+            stmt = self.filtered({"node_id": node_id}).order_by(self.table.c.component)
+            return [dict(r) for r in session.execute(stmt).mappings()]
