@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ironworks import states
-from tests.api.helpers import fault
+from tests.api.helpers import baremetal_cli, fault
 from tests.conductor.helpers import enroll, move, provision, settle
 
 
@@ -149,3 +149,13 @@ def test_locked_node_is_409_and_no_interface_validation_is_400(api):
     r = _put(api, r.json()["uuid"], "boot_mode", "uefi")
     assert r.status_code == 400, r.text
     assert "redfish_address" in fault(r)["faultstring"]
+
+
+def test_openstack_cli_boot_mode_and_secure_boot(service, api):
+    node = enroll(api)
+    cli = baremetal_cli(service.url)
+    cli("node", "boot", "mode", "set", node, "bios")  # `openstack` starts slowly: two calls only
+    assert settle(api, node)["boot_mode"] == "bios"
+    cli("node", "secure", "boot", "on", node)
+    shown = settle(api, node)
+    assert shown["secure_boot"] is None and "requires UEFI" in shown["last_error"]
