@@ -1,8 +1,9 @@
 """Management requests that run on a conductor worker under the node lock, as Ironic's conductor runs them.
 
 1. boot mode / secure boot (``PUT /v1/nodes/{node}/states/{boot_mode,secure_boot}``, API 1.76): the API checked
-   the target and the provision state; here the node is locked, the management interface validated (400), the
-   previous ``last_error`` cleared and an intent recorded, and the API answers 202. The worker reads the current
+   the target and the provision state; here the management interface is validated (400), the node locked (409
+   when another holds it), the previous ``last_error`` cleared and an intent recorded (without the vmedia image
+   URL), and the API answers 202. The worker reads the current
    value (a failure to read is only logged), does nothing when it already matches, else asks the interface; on
    success the node's ``boot_mode`` / ``secure_boot`` show the new value, on failure ``last_error`` says why in
    Ironic's words (an interface without the feature: Ironic's "Driver … does not support …").
