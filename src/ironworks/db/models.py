@@ -121,7 +121,7 @@ class Node(TimestampMixin, Base):
     shard: Mapped[str | None] = mapped_column(String(255))
     parent_node: Mapped[str | None] = mapped_column(String(36))
     disable_power_off: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
-    #: the BMC's health (API 1.109): OK / Warning / Critical, or None when unknown (migration 0014)
+    #: the BMC's health (API 1.109): OK / Warning / Critical, or None when unknown (migration 0010)
     health: Mapped[str | None] = mapped_column(String(255))
     # hardware interfaces
     bios_interface: Mapped[str | None] = mapped_column(String(255))

@@ -3,14 +3,14 @@
 ``firmware_information``: one row per (node, component) as the node's firmware interface last read it, as
 Ironic's table of the same name; ``nodes.health``: the BMC's health as the power sync last read it.
 
-Revision ID: 0014
+Revision ID: 0010
 Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
