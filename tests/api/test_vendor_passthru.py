@@ -82,6 +82,17 @@ def test_sync_and_async_calls(service, api):
     assert _calls(api, node["uuid"]) == 1  # it ran
 
 
+def test_method_in_the_path_as_python_ironicclient_sends_it(service, api):
+    node = make_node(api, vendor_interface="fake")
+    path = f"/v1/nodes/{node['uuid']}/vendor_passthru"
+    r = api.post(f"{path}/third_method_sync", json={"bar": "meow"})
+    assert r.status_code == 200 and r.json() is True, r.text
+    r = api.post(f"{path}/nope", json={})
+    assert r.status_code == 400 and fault(r)["faultstring"] == "No handler for method nope"
+    r = api.post("/v1/drivers/fake-hardware/vendor_passthru/second_method", json={})
+    assert r.status_code == 400 and fault(r)["faultstring"] == "No handler for method second_method"
+
+
 @pytest.mark.parametrize(
     ("params", "method", "body", "message"),
     [

@@ -1,6 +1,7 @@
 """Vendor passthru (API 1.1): ``/v1/nodes/{node}/vendor_passthru[/methods]`` and
 ``/v1/drivers/{driver}/vendor_passthru[/methods]``, as Ironic's NodeVendorPassthruController and
-DriverPassthruController: ``?method=NAME`` with any of GET/POST/PUT/DELETE/PATCH, the JSON body as the method's
+DriverPassthruController: ``?method=NAME`` or ``/vendor_passthru/NAME`` (the form python-ironicclient sends; Ironic's ``_default`` handler
+serves both) with any of GET/POST/PUT/DELETE/PATCH, the JSON body as the method's
 arguments; async methods answer 202 with no body, sync ones 200 with the method's return value."""
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ HTTP_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 
 def _call_args(ctx: Ctx) -> tuple[str, dict[str, Any]]:
     ctx.check_params(("method",))
-    method = ctx.q_str("method")
+    method = ctx.path_params.get("method") or ctx.q_str("method")
     if not method:
         raise errors.Invalid("Method not specified")
     if len(method) > 255:
@@ -57,6 +58,8 @@ def driver_passthru(ctx: Ctx) -> Any:
 routes = [
     Route("/v1/nodes/{node}/vendor_passthru/methods", endpoint(node_methods), methods=["GET"]),
     Route("/v1/nodes/{node}/vendor_passthru", endpoint(node_passthru), methods=HTTP_METHODS),
+    Route("/v1/nodes/{node}/vendor_passthru/{method}", endpoint(node_passthru), methods=HTTP_METHODS),
     Route("/v1/drivers/{driver}/vendor_passthru/methods", endpoint(driver_methods), methods=["GET"]),
     Route("/v1/drivers/{driver}/vendor_passthru", endpoint(driver_passthru), methods=HTTP_METHODS),
+    Route("/v1/drivers/{driver}/vendor_passthru/{method}", endpoint(driver_passthru), methods=HTTP_METHODS),
 ]
