@@ -1,8 +1,9 @@
 """Vendor passthru (API 1.1): ``/v1/nodes/{node}/vendor_passthru[/methods]`` and
 ``/v1/drivers/{driver}/vendor_passthru[/methods]``, as Ironic's NodeVendorPassthruController and
-DriverPassthruController: ``?method=NAME`` or ``/vendor_passthru/NAME`` (the form python-ironicclient sends; Ironic's ``_default`` handler
-serves both) with any of GET/POST/PUT/DELETE/PATCH, the JSON body as the method's
-arguments; async methods answer 202 with no body, sync ones 200 with the method's return value."""
+DriverPassthruController. The method is named by ``?method=NAME`` or as the last path segment
+(``/vendor_passthru/NAME``, the form python-ironicclient sends; Ironic's ``_default`` handler serves both), with
+any of GET/POST/PUT/DELETE/PATCH and the JSON body as the method's arguments; async methods answer 202 with no
+body, sync ones 200 with the method's return value."""
 
 from __future__ import annotations
 
