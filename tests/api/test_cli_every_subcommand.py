@@ -16,10 +16,7 @@ they reach has its own tests on both databases.
 from __future__ import annotations
 
 import ast
-import contextlib
-import io
 import json
-import os
 import time
 from collections.abc import Iterator
 from importlib.metadata import entry_points
@@ -31,6 +28,7 @@ import pytest
 from ironworks.db.repos import agent_commands
 from ironworks.db.repos.conductors import ConductorRepo
 from ironworks.db.repos.history import HistoryRepo
+from tests.api.helpers import run_openstack
 
 #: subcommands Ironworks does not serve, with the reason (each one is a known gap, not an oversight)
 NOT_SERVED: dict[str, str] = {
@@ -93,19 +91,8 @@ class Cli:
         assert _subcommand([a for a in args if not a.startswith("-")], self.known), f"not a subcommand: {args}"
 
     def run(self, *args: str) -> tuple[int, str, str]:
-        from openstackclient import shell
-
         self._check(args)
-        out, err = io.StringIO(), io.StringIO()
-        env = {k: v for k, v in os.environ.items() if k.startswith("OS_")}
-        for key in env:
-            del os.environ[key]
-        try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                rc = shell.main([*self.base, *args])
-        finally:
-            os.environ.update(env)
-        return rc, out.getvalue(), err.getvalue()
+        return run_openstack([*self.base, *args])
 
     def __call__(self, *args: str, fmt: bool = True) -> Any:
         argv = [*args, "-f", "json"] if fmt else list(args)
@@ -146,12 +133,31 @@ def _wait_field(cli: Cli, node: str, field: str, value: Any) -> dict[str, Any]:
 
 @on_sqlite
 def test_nodes_power_boot_and_traits(cli: Cli, tmp_path: Path) -> None:
-    node = cli("node", "create", "--driver", "fake-hardware", "--name", "n1", "--property", "cpus=4",
-               "--network-data", json.dumps({"links": [], "networks": [], "services": []}),
-               "--shard", "rack-1", "--description", "first")
+    node = cli(
+        "node",
+        "create",
+        "--driver",
+        "fake-hardware",
+        "--name",
+        "n1",
+        "--property",
+        "cpus=4",
+        "--network-data",
+        json.dumps({"links": [], "networks": [], "services": []}),
+        "--shard",
+        "rack-1",
+        "--description",
+        "first",
+    )
     assert node["name"] == "n1" and node["shard"] == "rack-1" and node["properties"] == {"cpus": 4}
-    assert cli("create", str(_write(tmp_path / "nodes.yaml", "nodes:\n  - name: n2\n    driver: fake-hardware\n")),
-               fmt=False) == ""
+    assert (
+        cli(
+            "create",
+            str(_write(tmp_path / "nodes.yaml", "nodes:\n  - name: n2\n    driver: fake-hardware\n")),
+            fmt=False,
+        )
+        == ""
+    )
     listed = cli("node", "list")
     assert {n["name"] for n in listed} == {"n1", "n2"}, listed
     cli("node", "set", "n1", "--extra", "rack=r7", "--instance-name", "web-1", fmt=False)
@@ -200,12 +206,28 @@ def test_provisioning_verbs(cli: Cli, service, tmp_path: Path) -> None:
     cli("node", "create", "--driver", "fake-hardware", "--name", "p1")
     cli("node", "manage", "p1", "--wait", "60", fmt=False)
     cli("node", "inspect", "p1", "--wait", "60", fmt=False)
-    cli("node", "clean", "p1", "--clean-steps", json.dumps([{"interface": "deploy", "step": "erase_devices_metadata"}]),
-        "--wait", "60", fmt=False)
+    cli(
+        "node",
+        "clean",
+        "p1",
+        "--clean-steps",
+        json.dumps([{"interface": "deploy", "step": "erase_devices_metadata"}]),
+        "--wait",
+        "60",
+        fmt=False,
+    )
     cli("node", "provide", "p1", "--wait", "60", fmt=False)
     cli("node", "set", "p1", "--instance-info", "image_source=http://127.0.0.1:1/image.qcow2", fmt=False)
-    cli("node", "deploy", "p1", "--config-drive", json.dumps({"meta_data": {"hostname": "p1"}}), "--wait", "60",
-        fmt=False)
+    cli(
+        "node",
+        "deploy",
+        "p1",
+        "--config-drive",
+        json.dumps({"meta_data": {"hostname": "p1"}}),
+        "--wait",
+        "60",
+        fmt=False,
+    )
     assert cli("node", "show", "p1")["provision_state"] == "active"
     cli("node", "rebuild", "p1", "--wait", "60", fmt=False)
     cli("node", "rescue", "p1", "--rescue-password", "s3cret", "--wait", "60", fmt=False)
@@ -238,11 +260,34 @@ def test_ports_portgroups_chassis_and_vifs(cli: Cli) -> None:
     cli("chassis", "unset", chassis["uuid"], "--extra", "row", fmt=False)
     assert [c["uuid"] for c in cli("chassis", "list")] == [chassis["uuid"]]
     node = cli("node", "create", "--driver", "fake-hardware", "--name", "v1", "--chassis-uuid", chassis["uuid"])
-    group = cli("port", "group", "create", "--node", node["uuid"], "--name", "bond0", "--mode", "802.3ad",
-                "--address", "52:54:00:00:00:10")
-    port = cli("port", "create", "52:54:00:00:00:01", "--node", node["uuid"], "--name", "eth0",
-               "--port-group", group["uuid"], "--local-link-connection", "switch_id=00:11:22:33:44:55",
-               "--local-link-connection", "port_id=Ethernet1")
+    group = cli(
+        "port",
+        "group",
+        "create",
+        "--node",
+        node["uuid"],
+        "--name",
+        "bond0",
+        "--mode",
+        "802.3ad",
+        "--address",
+        "52:54:00:00:00:10",
+    )
+    port = cli(
+        "port",
+        "create",
+        "52:54:00:00:00:01",
+        "--node",
+        node["uuid"],
+        "--name",
+        "eth0",
+        "--port-group",
+        group["uuid"],
+        "--local-link-connection",
+        "switch_id=00:11:22:33:44:55",
+        "--local-link-connection",
+        "port_id=Ethernet1",
+    )
     assert port["name"] == "eth0" and port["portgroup_uuid"] == group["uuid"]
     assert [p["address"] for p in cli("port", "list", "--node", "v1")] == ["52:54:00:00:00:01"]
     cli("port", "set", port["uuid"], "--extra", "cable=7", fmt=False)
@@ -278,13 +323,23 @@ def test_drivers_conductors_shards_bios_and_passthru(cli: Cli, service) -> None:
     assert {"name": "rack-9", "count": 1} in [{k.lower(): v for k, v in s.items()} for s in cli("shard", "list")]
     assert cli("node", "bios", "setting", "list", "b1") == []  # cached when cleaning starts and by BIOS steps
     cli("node", "manage", "b1", "--wait", "60", fmt=False)
-    bios_steps = [{"interface": "bios", "step": "apply_configuration",
-                   "args": {"settings": [{"name": "ProcVirtualization", "value": "Disabled"}]}}]
+    bios_steps = [
+        {
+            "interface": "bios",
+            "step": "apply_configuration",
+            "args": {"settings": [{"name": "ProcVirtualization", "value": "Disabled"}]},
+        }
+    ]
     cli("node", "clean", "b1", "--clean-steps", json.dumps(bios_steps), "--wait", "60", fmt=False)
     assert "ProcVirtualization" in {col(x, "name") for x in cli("node", "bios", "setting", "list", "b1")}
     assert cli("node", "bios", "setting", "show", "b1", "ProcVirtualization")["value"] == "Disabled"
-    firmware = [{"interface": "firmware", "step": "update",
-                 "args": {"settings": [{"component": "bios", "url": "https://fw.example.org/bios-1.2.0.bin"}]}}]
+    firmware = [
+        {
+            "interface": "firmware",
+            "step": "update",
+            "args": {"settings": [{"component": "bios", "url": "https://fw.example.org/bios-1.2.0.bin"}]},
+        }
+    ]
     cli("node", "clean", "b1", "--clean-steps", json.dumps(firmware), "--wait", "60", fmt=False)
     components = {col(c, "component"): c for c in cli("node", "firmware", "list", "b1")}
     assert col(components["bios"], "current_version") == "1.2.0"
@@ -299,8 +354,9 @@ def test_drivers_conductors_shards_bios_and_passthru(cli: Cli, service) -> None:
     cli("node", "passthru", "call", "b1", "second_method", "--arg", "bar=kazoo", fmt=False)  # async: 202
     assert "Parameter 'bar' not passed" in cli.fails("node", "passthru", "call", "b1", "second_method")
     assert cli("driver", "passthru", "list", "fake-hardware") == []
-    assert "No handler for method second_method" in cli.fails("driver", "passthru", "call", "fake-hardware",
-                                                               "second_method", "--arg", "bar=1")
+    assert "No handler for method second_method" in cli.fails(
+        "driver", "passthru", "call", "fake-hardware", "second_method", "--arg", "bar=1"
+    )
 
 
 @on_sqlite
@@ -315,8 +371,9 @@ def test_allocations_and_deploy_templates(cli: Cli) -> None:
     assert cli("allocation", "show", "claim-1")["extra"] == {}
     assert [col(a, "name") for a in cli("allocation", "list")] == ["claim-1"]
     cli("allocation", "delete", "claim-1", fmt=False)
-    steps = json.dumps([{"interface": "bios", "step": "apply_configuration", "args": {"settings": []},
-                         "priority": 150}])
+    steps = json.dumps(
+        [{"interface": "bios", "step": "apply_configuration", "args": {"settings": []}, "priority": 150}]
+    )
     template = cli("deploy", "template", "create", "CUSTOM_HYPERTHREADING_ON", "--steps", steps)
     assert template["name"] == "CUSTOM_HYPERTHREADING_ON"
     cli("deploy", "template", "set", "CUSTOM_HYPERTHREADING_ON", "--extra", "owner=ops", fmt=False)
@@ -334,8 +391,10 @@ def _driven_here() -> set[str]:
         if not isinstance(call, ast.Call):
             continue
         func = call.func
-        if not ((isinstance(func, ast.Name) and func.id == "cli")
-                or (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "cli")):
+        if not (
+            (isinstance(func, ast.Name) and func.id == "cli")
+            or (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "cli")
+        ):
             continue
         words = []
         for arg in call.args:
