@@ -157,6 +157,10 @@ class PortAlreadyExists(Duplicate):
     template = "A port with UUID %(uuid)s already exists."
 
 
+class PortDuplicateName(Duplicate):
+    template = "A port with name %(name)s already exists."
+
+
 class PortgroupAlreadyExists(Duplicate):
     template = "A portgroup with UUID %(uuid)s already exists."
 
@@ -196,6 +200,11 @@ class NodeAssociated(InvalidState):
 class NodeProtected(IronworksError):  # HTTPForbidden in Ironic
     http_status = 403
     template = "Node %(node)s is protected and cannot be undeployed, rebuilt or deleted"
+
+
+class OperationNotPermitted(IronworksError):  # Ironic's NotAuthorized family: 403
+    http_status = 403
+    template = "Operation not permitted."
 
 
 class ChassisNotEmpty(Invalid):  # 400, as in Ironic

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -160,10 +161,14 @@ class Portgroup(TimestampMixin, Base):
     physical_network: Mapped[str | None] = mapped_column(String(64))
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
     internal_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    category: Mapped[str | None] = mapped_column(String(80))  # API 1.103
+    #: created by the conductor for trait-based networking (API 1.111); never set through the API
+    dynamic_portgroup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
 
 
 class Port(TimestampMixin, Base):
     __tablename__ = "ports"
+    __table_args__ = (UniqueConstraint("name", name="uniq_ports0name"),)  # Ironic's, API 1.88
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
     address: Mapped[str] = mapped_column(String(18), unique=True, nullable=False)
@@ -177,6 +182,11 @@ class Port(TimestampMixin, Base):
     is_smartnic: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
     internal_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    vendor: Mapped[str | None] = mapped_column(String(32))  # API 1.100
+    category: Mapped[str | None] = mapped_column(String(80))  # API 1.101
+    available_for_dynamic_portgroup: Mapped[bool] = mapped_column(  # API 1.111
+        Boolean, default=True, server_default=true(), nullable=False
+    )
 
 
 class Intent(Base):

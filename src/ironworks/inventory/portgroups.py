@@ -19,7 +19,12 @@ from ironworks import errors, states
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.ports import Lookup
 from ironworks.identifiers import is_uuid_like, is_valid_logical_name, new_uuid
-from ironworks.inventory.ports import CONNECTIVITY_UPDATE_STATES, check_not_locked, node_for_body
+from ironworks.inventory.ports import (
+    CONNECTIVITY_UPDATE_STATES,
+    check_not_locked,
+    first_op_touches,
+    node_for_body,
+)
 from ironworks.resources import microversion as mv
 from ironworks.resources import patch as jsonpatch
 from ironworks.resources.schemas import portgroups as schema
@@ -75,6 +80,7 @@ def create(svc: Services, body: dict[str, Any], version: int) -> Record:
             "properties": values["properties"],
             "standalone_ports_supported": values["standalone_ports_supported"],
             "physical_network": values["physical_network"],
+            "category": values["category"],
             "extra": values["extra"],
             "internal_info": {},
         }
@@ -86,10 +92,12 @@ def create(svc: Services, body: dict[str, Any], version: int) -> Record:
 
 def update(svc: Services, ident: str, patch: Any, version: int) -> Record:
     ident = check_ident(ident)
-    ops = jsonpatch.validate_patch(patch, schema.PATCHABLE, schema.INTERNAL)
+    ops = jsonpatch.validate_patch(patch, schema.PATCHABLE, schema.INTERNAL, escapes=version >= mv.PATCH_SPECIAL_CHARS)
+    # Ironic gives a patched physical_network to the member ports when the patch's first operation sets it
+    physnet_patched = first_op_touches(ops, "physical_network")
     for op in ops:
         field = op["segments"][0]
-        since = mv.PORTGROUP_FIELDS.get(field)
+        since = mv.PORTGROUP_FIELDS_REFUSED.get(field) if field in ("mode", "properties") else None
         if since is not None and version < since:
             raise errors.NotAcceptable(f"Patching '{field}' requires API version 1.{since} or newer.")
         if field == "mode" and op["op"] == "remove" and len(op["segments"]) == 1:
@@ -100,7 +108,7 @@ def update(svc: Services, ident: str, patch: Any, version: int) -> Record:
         before = {f: pg[f] for f in schema.PATCHABLE}
         after = jsonpatch.apply_patch(before, ops)
         changed = set(jsonpatch.changed_fields(before, after))
-        if not changed:
+        if not changed and not physnet_patched:
             return {}
         doc = {k: v for k, v in after.items() if v is not None}
         values = schema.normalize(parse_model(schema.PortgroupCreate, doc), default_mode(svc))
@@ -113,6 +121,7 @@ def update(svc: Services, ident: str, patch: Any, version: int) -> Record:
                 "properties",
                 "standalone_ports_supported",
                 "physical_network",
+                "category",
                 "extra",
             )
             if values[f] != pg[f]
@@ -158,6 +167,8 @@ def update(svc: Services, ident: str, patch: Any, version: int) -> Record:
                         f"contains port with {', '.join(reasons)}"
                     )
         _check_unique(lk, {k: cols.get(k) for k in ("name", "address")}, pg["id"])
+        if physnet_patched:
+            lk.set_member_physnets(pg["id"], values["physical_network"])
         return cols
 
     return svc.portgroups.update(ident, mutate)

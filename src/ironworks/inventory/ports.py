@@ -105,13 +105,26 @@ def _check_unique_mac(lk: Lookup, address: str, port_id: int | None) -> None:
         raise errors.MACAlreadyExists(mac=address)
 
 
+def _check_unique_name(lk: Lookup, name: str | None, port: Record | None) -> None:
+    """Port names are unique (Ironic's ``uniq_ports0name``); Ironic words a clash on create as one of UUIDs."""
+    if name is None:
+        return
+    other = lk.port_by_name(name)
+    if other is not None and (port is None or other["id"] != port["id"]):
+        if port is None:
+            raise errors.PortAlreadyExists(uuid=other["uuid"])
+        raise errors.PortDuplicateName(name=name)
+
+
 def create(svc: Services, body: dict[str, Any], version: int) -> Record:
+    if isinstance(body, dict):
+        schema.check_node_keys(body)
     schema.reject_newer_fields(body, version)
     model = parse_model(schema.PortCreate, body)
     values = schema.normalize(model, version)
 
     def build(lk: Lookup) -> dict[str, Any]:
-        node = node_for_body(lk, values["node_uuid"])
+        node = node_for_body(lk, values["node_uuid"] or values["node_ident"])
         pg = None
         if values["portgroup_uuid"] is not None:
             pg = _portgroup_for_body(lk, values["portgroup_uuid"])
@@ -126,6 +139,7 @@ def create(svc: Services, body: dict[str, Any], version: int) -> Record:
                 )
             _check_physnet(lk, None, pg, values["physical_network"])
         _check_unique_mac(lk, values["address"], None)
+        _check_unique_name(lk, values["name"], None)
         return {
             "uuid": values["uuid"] or new_uuid(),
             "address": values["address"],
@@ -139,6 +153,9 @@ def create(svc: Services, body: dict[str, Any], version: int) -> Record:
             "internal_info": {},
             "name": values["name"],  # API 1.88
             "description": values["description"],  # API 1.97
+            "vendor": values["vendor"],  # API 1.100
+            "category": values["category"],  # API 1.101
+            "available_for_dynamic_portgroup": values["available_for_dynamic_portgroup"],  # API 1.111
         }
 
     port = svc.ports.create(build)
@@ -156,15 +173,24 @@ def _check_patch_versions(ops: list[dict[str, Any]], version: int) -> None:
             )
 
 
+def first_op_touches(ops: list[dict[str, Any]], field: str) -> bool:
+    """Ironic's ``is_path_updated``: it looks at the first operation of the patch only (an upstream quirk that
+    decides when the portgroup physical_network rules of API 1.102 apply; matched here)."""
+    return bool(ops) and ops[0]["segments"][0] == field
+
+
 def update(svc: Services, ident: str, patch: Any, version: int) -> Record:
     uuid = check_uuid(ident)
-    ops = jsonpatch.validate_patch(patch, schema.PATCHABLE, schema.INTERNAL)
+    ops = jsonpatch.validate_patch(patch, schema.PATCHABLE, schema.INTERNAL, escapes=version >= mv.PATCH_SPECIAL_CHARS)
     _check_patch_versions(ops, version)
+    physnet_patched = first_op_touches(ops, "physical_network")
 
     def mutate(port: Record, lk: Lookup) -> dict[str, Any]:
         node = lk.node_by_id(port["node_id"], lock=True)
         before = {f: port[f] for f in schema.PATCHABLE}
         after = jsonpatch.apply_patch(before, ops)
+        if physnet_patched and port["portgroup_id"] is not None and version >= mv.PORTGROUP_PHYSICAL_NETWORK:
+            raise errors.Invalid("physical_network cannot be changed while the port belongs to a portgroup.")
         changed = set(jsonpatch.changed_fields(before, after))
         if not changed:
             return {}
@@ -182,8 +208,11 @@ def update(svc: Services, ident: str, patch: Any, version: int) -> Record:
             "pxe_enabled",
             "physical_network",
             "is_smartnic",
-            "name",  # not version-checked on PATCH, as Ironic
+            "name",  # not version-checked on PATCH, as Ironic (nor the four below)
             "description",
+            "vendor",
+            "category",
+            "available_for_dynamic_portgroup",
         ):
             if values[field] != port[field]:
                 cols[field] = values[field]
@@ -221,6 +250,8 @@ def update(svc: Services, ident: str, patch: Any, version: int) -> Record:
             _check_physnet(lk, port["id"], pg, values["physical_network"])
         if "address" in cols:
             _check_unique_mac(lk, cols["address"], port["id"])
+        if "name" in cols:
+            _check_unique_name(lk, cols["name"], port)
         return cols
 
     return svc.ports.update(uuid, mutate)

@@ -45,6 +45,7 @@ from ironworks.networking.nic_selection import (
     portgroups_from_records,
     ports_from_records,
 )
+from ironworks.resources import microversion as mv
 
 if TYPE_CHECKING:
     from ironworks.bootstrap import Services
@@ -144,13 +145,20 @@ def _pinned_nic(body: dict[str, Any], ports: list[Record], groups: list[Record])
     return value.lower()
 
 
-def attach(svc: Services, node_ident: str, body: dict[str, Any], scope: str | None = None) -> AttachedVif:
+def attach(
+    svc: Services, node_ident: str, body: dict[str, Any], scope: str | None = None, version: int = mv.MAX_MINOR
+) -> AttachedVif:
     """Attach a VIF (see the module docstring); on an active node, live (``live.py``). ``scope``: the caller's
-    project (None: an admin, any network)."""
+    project (None: an admin, any network). ``version``: the request's API version (1.67 rule below)."""
     unknown = sorted(set(body) - _BODY_KEYS)
     if unknown:
         allowed = ", ".join(sorted(_BODY_KEYS))
         raise errors.Invalid(f"Unknown VIF attribute(s): {', '.join(unknown)}; allowed: {allowed}")
+    if "port_uuid" in body and "portgroup_uuid" in body:
+        if version >= mv.VIF_ATTACH_PORT:  # Ironic's API check, from 1.67 on
+            raise errors.Invalid("Cannot specify both port_uuid and portgroup_uuid")
+        # below 1.67 Ironic's conductor takes port_uuid and ignores portgroup_uuid
+        body = {k: v for k, v in body.items() if k != "portgroup_uuid"}
     with live.held(svc, repo(svc).read(lambda lk: lk.node(node_ident))) as task:
         result = _attach(svc, node_ident, body, task.ctx.name if task else None, scope)
         if task is not None:

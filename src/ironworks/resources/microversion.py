@@ -106,6 +106,14 @@ HISTORY_PROJECT = 113
 HISTORY_FIELDS = 115
 HEARTBEAT_VERIFY_CA = 68
 HEARTBEAT_STATUS = 72
+PORT_NODE_IDENT = 94
+PATCH_SPECIAL_CHARS = 98
+PORT_VENDOR = 100
+PORT_CATEGORY = 101
+PORTGROUP_PHYSICAL_NETWORK = 102
+PORTGROUP_CATEGORY = 103
+PORTGROUP_SHARD = 106
+DYNAMIC_PORTGROUP = 111
 
 _DYNAMIC_INTERFACE_FIELDS = (
     "boot_interface", "console_interface", "deploy_interface", "inspect_interface", "management_interface",
@@ -162,12 +170,25 @@ PORT_FIELDS: dict[str, int] = {
     "is_smartnic": SMARTNIC,
     "name": PORT_NAME,
     "description": PORT_DESCRIPTION,
+    "vendor": PORT_VENDOR,
+    "category": PORT_CATEGORY,
+    "available_for_dynamic_portgroup": DYNAMIC_PORTGROUP,
 }
 
 PORTGROUP_FIELDS: dict[str, int] = {
     "mode": PORTGROUP_MODE,
     "properties": PORTGROUP_MODE,
-    "physical_network": 102,
+    "physical_network": PORTGROUP_PHYSICAL_NETWORK,
+    "category": PORTGROUP_CATEGORY,
+    "dynamic_portgroup": DYNAMIC_PORTGROUP,
+}
+
+#: portgroup fields whose use below their version is refused (406) in a body, a PATCH, ``fields`` or
+#: ``sort_key``; Ironic only hides the others (physical_network, category) and accepts them on input
+PORTGROUP_FIELDS_REFUSED: dict[str, int] = {
+    "mode": PORTGROUP_MODE,
+    "properties": PORTGROUP_MODE,
+    "dynamic_portgroup": DYNAMIC_PORTGROUP,
 }
 
 

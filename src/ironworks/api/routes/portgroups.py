@@ -11,14 +11,25 @@ from starlette.routing import Route
 
 from ironworks import errors
 from ironworks.api.common import Ctx, Reply, endpoint
-from ironworks.api.routes.ports import list_detail_flag, versioned_fields, visible_node
+from ironworks.api.routes.ports import list_detail_flag, q_list, versioned_fields, visible_node
 from ironworks.db.repos.portgroups import SORTABLE
 from ironworks.identifiers import normalize_mac
 from ironworks.inventory import portgroups as inventory
 from ironworks.resources import microversion as mv
 from ironworks.resources.schemas import portgroups as schema
 
-_LIST_PARAMS = ("limit", "marker", "sort_key", "sort_dir", "fields", "detail", "node", "address")
+_LIST_PARAMS = (
+    "limit",
+    "marker",
+    "sort_key",
+    "sort_dir",
+    "fields",
+    "detail",
+    "node",
+    "address",
+    "shard",
+    "conductor_groups",
+)
 
 
 def _require(ctx: Ctx, since: int = mv.PORTGROUPS) -> None:
@@ -31,21 +42,35 @@ def _render(ctx: Ctx, pg: dict[str, Any], fields: list[str] | None = None) -> di
     return schema.to_api(pg, version=ctx.version, base_url=ctx.base_url, fields=fields)
 
 
+def _fields(ctx: Ctx) -> list[str] | None:
+    """406 for mode/properties/dynamic_portgroup below their versions; physical_network and category are only
+    hidden below 1.102/1.103, as Ironic does."""
+    return versioned_fields(ctx, mv.PORTGROUP_FIELDS, schema.API_FIELDS, refused=mv.PORTGROUP_FIELDS_REFUSED)
+
+
 def _list(ctx: Ctx, detail: bool, parent_node: str | None = None) -> dict[str, Any]:
     ctx.check_params(_LIST_PARAMS)
     detail = list_detail_flag(ctx, detail)
-    fields = versioned_fields(ctx, mv.PORTGROUP_FIELDS, schema.API_FIELDS)
+    fields = _fields(ctx)
     if fields is not None and detail:
         raise errors.Invalid("Can not specify ?detail=True and fields in the same request.")
     limit, marker, sort_key, sort_dir = ctx.q_pagination(SORTABLE)
-    if sort_key in mv.hidden_fields(mv.PORTGROUP_FIELDS, ctx.version):
+    if sort_key in mv.hidden_fields(mv.PORTGROUP_FIELDS_REFUSED, ctx.version):
         raise errors.NotAcceptable(f"Sorting by {sort_key} requires a newer API version.")
+    shards = q_list(ctx, "shard")
+    if shards is not None:
+        mv.require(ctx.version, mv.PORTGROUP_SHARD, "Filtering portgroups by shard")
+    groups = q_list(ctx, "conductor_groups")  # API 1.99, accepted at every version as Ironic does
     filters: dict[str, Any] = ctx.list_scope()  # non-admins: portgroups of their project's nodes, in the query
     node_ident = parent_node or ctx.q_str("node")
+    if sum(1 for f in (node_ident, ctx.q_str("address"), shards, groups) if f) > 1:
+        raise errors.Invalid("Filtering by node, address, or shard simultaneously is not supported.")
     if node_ident is not None:
         filters["node_id"] = visible_node(ctx, node_ident)["id"]
     if ctx.q_str("address") is not None:
         filters["address"] = normalize_mac(ctx.q_str("address"))
+    filters["shards"] = shards or None
+    filters["conductor_groups"] = groups or None
     records = ctx.services.portgroups.list(
         filters=filters, sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit
     )
@@ -80,7 +105,7 @@ def list_node_portgroups_detail(ctx: Ctx) -> Any:
 def show_portgroup(ctx: Ctx) -> Any:
     _require(ctx)
     ctx.check_params(("fields",))
-    fields = versioned_fields(ctx, mv.PORTGROUP_FIELDS, schema.API_FIELDS)
+    fields = _fields(ctx)
     return _render(ctx, inventory.find(ctx.services, ctx.path_params["portgroup"]), fields)
 
 

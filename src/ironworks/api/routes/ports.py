@@ -34,6 +34,8 @@ _LIST_PARAMS = (
     "node_uuid",
     "address",
     "portgroup",
+    "shard",
+    "conductor_groups",
 )
 
 
@@ -55,16 +57,29 @@ def visible_portgroup(ctx: Ctx, ident: str) -> Record:
     return pg
 
 
-def versioned_fields(ctx: Ctx, table: dict[str, int], api_fields: tuple[str, ...]) -> list[str] | None:
-    """The ``fields`` query parameter: 406 for a field newer than the request, 400 for an unknown one."""
+def versioned_fields(
+    ctx: Ctx, table: dict[str, int], api_fields: tuple[str, ...], refused: dict[str, int] | None = None
+) -> list[str] | None:
+    """The ``fields`` query parameter: 406 for a field newer than the request, 400 for an unknown one.
+
+    ``refused``: the fields Ironic answers 406 for (default: every field of ``table``); a newer field it only
+    hides is accepted and left out of the answer."""
     raw = ctx.q_str("fields")
     if raw is None:
         return None
-    hidden = mv.hidden_fields(table, ctx.version)
-    newer = sorted({f.strip() for f in raw.split(",")} & hidden)
+    newer = sorted({f.strip() for f in raw.split(",")} & mv.hidden_fields(refused or table, ctx.version))
     if newer:
         raise errors.NotAcceptable(f"The field '{newer[0]}' requires a newer API version.")
-    return ctx.q_fields(set(api_fields) - hidden)
+    accepted = set(api_fields) if refused is not None else set(api_fields) - mv.hidden_fields(table, ctx.version)
+    return ctx.q_fields(accepted)
+
+
+def q_list(ctx: Ctx, name: str) -> list[str] | None:
+    """A comma-separated list parameter (Ironic's ``string_list``)."""
+    raw = ctx.q_str(name)
+    if raw is None:
+        return None
+    return [v.strip() for v in raw.split(",") if v.strip()]
 
 
 def list_detail_flag(ctx: Ctx, detail: bool) -> bool:
@@ -95,8 +110,17 @@ def _list(ctx: Ctx, detail: bool, parent_node: str | None = None, parent_pg: str
     pg_ident = parent_pg or q("portgroup")
     if parent_pg is None and pg_ident is not None:
         mv.require(ctx.version, mv.PORTGROUP_SUBCONTROLLERS, "Filtering by portgroup")
-    if node_ident is not None and pg_ident is not None and parent_node is None:
-        raise errors.Invalid("Filtering by both a node and a portgroup is not permitted.")
+    shards = q_list(ctx, "shard")
+    if shards is not None:
+        mv.require(ctx.version, mv.SHARD, "Filtering ports by shard")
+    if sum(1 for f in (node_ident, pg_ident, shards) if f) > 1:  # Ironic's OperationNotPermitted
+        raise errors.OperationNotPermitted()
+    groups = q_list(ctx, "conductor_groups")  # API 1.99, accepted at every version as Ironic does
+    if groups and (node_ident or pg_ident or q("address")):
+        raise errors.Invalid(
+            "Filtering by conductor_groups cannot be combined with node_ident, portgroup_ident, or node "
+            "address filters."
+        )
     filters: dict[str, Any] = ctx.list_scope()  # non-admins: ports of their project's nodes, in the query
     if node_ident is not None:
         filters["node_id"] = visible_node(ctx, node_ident)["id"]
@@ -104,6 +128,10 @@ def _list(ctx: Ctx, detail: bool, parent_node: str | None = None, parent_pg: str
         filters["portgroup_id"] = visible_portgroup(ctx, pg_ident)["id"]
     if q("address") is not None:
         filters["address"] = normalize_mac(q("address"))
+    elif shards:  # Ironic's precedence: address, then shard, then conductor groups
+        filters["shards"] = shards
+    elif groups:
+        filters["conductor_groups"] = groups
     records = ctx.services.ports.list(filters=filters, sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit)
     if fields is None and not detail:
         fields = list(schema.DEFAULT_LIST_FIELDS)

@@ -52,7 +52,7 @@ def list_vifs(ctx: Ctx) -> Any:
 def attach_vif(ctx: Ctx) -> Any:
     _require(ctx)
     ctx.check_params(())
-    vifs.attach(ctx.services, ctx.path_params["node"], ctx.json_object(), ctx.list_scope().get("project"))
+    vifs.attach(ctx.services, ctx.path_params["node"], ctx.json_object(), ctx.list_scope().get("project"), ctx.version)
     return Reply(204)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ironworks import errors
 from ironworks.db.models import Portgroup
 from ironworks.db.repos.base import LookupRepository, sortable
-from ironworks.db.repos.ports import NODES, PORTGROUPS, Lookup
+from ironworks.db.repos.ports import NODES, PORTGROUPS, Lookup, node_filter
 
 #: columns a portgroup list may be sorted by (JSON columns cannot be)
 SORTABLE = sortable(PORTGROUPS)
@@ -44,6 +44,8 @@ class PortgroupRepo(LookupRepository[Portgroup, Lookup]):
     def filter_clause(self, key: str, value: Any) -> Any:
         if key == "project":  # portgroups of nodes the project owns or leases (auth/)
             return or_(NODES.c.owner == value, NODES.c.lessee == value)
+        if key in ("conductor_groups", "shards"):
+            return node_filter(key, value)
         return PORTGROUPS.c[key] == value
 
     def make_lookup(self, session: Session) -> Lookup:

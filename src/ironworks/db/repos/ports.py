@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, or_, select
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from ironworks import errors
-from ironworks.db.models import Node, Port, Portgroup
+from ironworks.db.models import Node, Port, Portgroup, utcnow
 from ironworks.db.repos.base import LookupRepository, Record, is_uuid_like, sortable
 
 PORTS = cast(Table, Port.__table__)
@@ -84,6 +84,23 @@ class Lookup:
     def portgroup_by(self, column: str, value: Any) -> Record | None:
         return self._one(select(PORTGROUPS).where(PORTGROUPS.c[column] == value))
 
+    def port_by_name(self, name: str) -> Record | None:
+        return self._one(select(PORTS).where(PORTS.c.name == name))
+
+    def set_member_physnets(self, pg_id: int, physnet: str | None) -> None:
+        """A portgroup's physical_network given to its member ports (Ironic's update_physical_network)."""
+        self.session.execute(
+            update(PORTS)
+            .where(PORTS.c.portgroup_id == pg_id, PORTS.c.physical_network.is_distinct_from(physnet))
+            .values(physical_network=physnet, updated_at=utcnow())
+        )
+
+
+def node_filter(key: str, value: Any) -> Any:
+    """Filters on the owning node's columns (the node is joined): ``conductor_groups`` or ``shards`` (lists)."""
+    column = NODES.c.conductor_group if key == "conductor_groups" else NODES.c.shard
+    return column.in_(value)
+
 
 class PortRepo(LookupRepository[Port, Lookup]):
     """Ports by uuid; writes check their rules through a ``Lookup``."""
@@ -93,6 +110,7 @@ class PortRepo(LookupRepository[Port, Lookup]):
     unique = [
         ("uuid", lambda _: errors.PortAlreadyExists("A port with that UUID already exists.")),
         ("address", lambda _: errors.MACAlreadyExists("A port with that MAC address already exists.")),
+        ("name", lambda _: errors.PortDuplicateName("A port with that name already exists.")),
     ]
 
     def not_found(self, ident: str) -> errors.IronworksError:
@@ -104,6 +122,8 @@ class PortRepo(LookupRepository[Port, Lookup]):
     def filter_clause(self, key: str, value: Any) -> Any:
         if key == "project":  # ports of nodes the project owns or leases (auth/)
             return or_(NODES.c.owner == value, NODES.c.lessee == value)
+        if key in ("conductor_groups", "shards"):
+            return node_filter(key, value)
         return PORTS.c[key] == value
 
     def make_lookup(self, session: Session) -> Lookup:

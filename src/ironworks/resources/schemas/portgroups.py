@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from ironworks import errors
 from ironworks.identifiers import is_valid_logical_name, normalize_mac, normalize_uuid
@@ -36,6 +36,8 @@ API_FIELDS: tuple[str, ...] = (
     "mode",
     "properties",
     "physical_network",
+    "category",
+    "dynamic_portgroup",
     "created_at",
     "updated_at",
 )
@@ -51,6 +53,7 @@ PATCHABLE = frozenset(
         "properties",
         "standalone_ports_supported",
         "physical_network",
+        "category",
     }
 )
 INTERNAL = frozenset({"uuid", "internal_info", "created_at", "updated_at", "links", "ports", "id"})
@@ -69,13 +72,15 @@ class PortgroupCreate(BaseModel):
     properties: JsonDict | None = None
     standalone_ports_supported: BoolLike | None = None
     extra: JsonDict | None = None
-    physical_network: StrictStr | None = None
+    physical_network: Annotated[StrictStr, Field(max_length=64)] | None = None  # API 1.102, accepted below it
+    category: Annotated[StrictStr, Field(max_length=80)] | None = None  # API 1.103, accepted below it
 
 
 def reject_newer_fields(body: dict[str, Any], version: int) -> None:
-    """mode/properties before 1.26 (when set) and fields newer than the request are 406, as in Ironic."""
+    """mode/properties before 1.26 (when set) are 406, as in Ironic; physical_network (1.102) and category (1.103)
+    are accepted at every version (Ironic only hides them), dynamic_portgroup never (400: read-only)."""
     for field, value in body.items():
-        since = mv.PORTGROUP_FIELDS.get(field)
+        since = mv.PORTGROUP_FIELDS_REFUSED.get(field) if field in ("mode", "properties") else None
         if since is not None and version < since and value:
             raise errors.NotAcceptable(
                 f"The field '{field}' requires API version 1.{since} or newer; 1.{version} was requested."

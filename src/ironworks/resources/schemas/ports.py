@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from ironworks import errors
 from ironworks.identifiers import normalize_mac, normalize_uuid
@@ -29,6 +29,9 @@ API_FIELDS: tuple[str, ...] = (
     "is_smartnic",
     "name",
     "description",
+    "vendor",
+    "category",
+    "available_for_dynamic_portgroup",
     "created_at",
     "updated_at",
 )
@@ -37,6 +40,8 @@ DEFAULT_LIST_FIELDS = ("uuid", "address")
 PATCHABLE = frozenset(
     {
         "address",
+        "available_for_dynamic_portgroup",
+        "category",
         "description",
         "extra",
         "is_smartnic",
@@ -46,6 +51,7 @@ PATCHABLE = frozenset(
         "physical_network",
         "portgroup_uuid",
         "pxe_enabled",
+        "vendor",
     }
 )
 INTERNAL = frozenset({"uuid", "internal_info", "created_at", "updated_at", "links", "id"})
@@ -64,7 +70,8 @@ class PortCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     address: StrictStr
-    node_uuid: StrictStr
+    node_uuid: StrictStr | None = None
+    node_ident: StrictStr | None = None  # API 1.94: the node by uuid or name
     uuid: StrictStr | None = None
     extra: JsonDict | None = None
     local_link_connection: JsonDict | None = None
@@ -74,16 +81,31 @@ class PortCreate(BaseModel):
     is_smartnic: BoolLike | None = None
     name: Annotated[StrictStr, Field(max_length=255)] | None = None  # API 1.88
     description: Annotated[StrictStr, Field(max_length=255)] | None = None  # API 1.97
+    vendor: Annotated[StrictStr, Field(max_length=32)] | None = None  # API 1.100
+    category: Annotated[StrictStr, Field(max_length=80)] | None = None  # API 1.101
+    available_for_dynamic_portgroup: StrictBool | None = None  # API 1.111
 
 
 def reject_newer_fields(fields: Any, version: int) -> None:
     """Setting a field newer than the request's version is 406, as in Ironic."""
+    if "node_ident" in fields and version < mv.PORT_NODE_IDENT:
+        raise errors.NotAcceptable(
+            f"The field 'node_ident' requires API version 1.{mv.PORT_NODE_IDENT} or newer; 1.{version} was requested."
+        )
     for field in fields:
         since = mv.PORT_FIELDS.get(field)
         if since is not None and version < since:
             raise errors.NotAcceptable(
                 f"The field '{field}' requires API version 1.{since} or newer; 1.{version} was requested."
             )
+
+
+def check_node_keys(body: dict[str, Any]) -> None:
+    """Ironic's ``oneOf``: exactly one of node_uuid and node_ident (400 at every version, before the 406s)."""
+    if (body.get("node_uuid") is None) == (body.get("node_ident") is None):
+        raise errors.Invalid(
+            "Invalid input for field/attribute port. Exactly one of 'node_uuid' and 'node_ident' is required."
+        )
 
 
 def check_local_link(value: dict[str, Any] | None, version: int) -> dict[str, Any]:
@@ -142,7 +164,9 @@ def normalize(model: PortCreate, version: int) -> dict[str, Any]:
     """Validated API values (not yet column values): MAC, UUIDs, booleans, local_link_connection."""
     values = model.model_dump()
     values["address"] = normalize_mac(values["address"])
-    values["node_uuid"] = normalize_uuid(values["node_uuid"], "node_uuid")
+    check_node_keys(values)
+    if values["node_uuid"] is not None:
+        values["node_uuid"] = normalize_uuid(values["node_uuid"], "node_uuid")
     if values["uuid"] is not None:
         values["uuid"] = normalize_uuid(values["uuid"])
     if values["portgroup_uuid"] is not None:
@@ -152,6 +176,8 @@ def normalize(model: PortCreate, version: int) -> dict[str, Any]:
     pxe = to_bool("pxe_enabled", values["pxe_enabled"])
     values["pxe_enabled"] = True if pxe is None else pxe
     values["is_smartnic"] = bool(to_bool("is_smartnic", values["is_smartnic"]))
+    if values["available_for_dynamic_portgroup"] is None:
+        values["available_for_dynamic_portgroup"] = True
     if values["physical_network"] is not None and not values["physical_network"]:
         raise errors.Invalid("A non-empty value is required when setting physical_network")
     if values["is_smartnic"] and not {"port_id", "hostname"} <= set(values["local_link_connection"]):
