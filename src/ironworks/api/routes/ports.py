@@ -126,9 +126,12 @@ def _list(ctx: Ctx, detail: bool, parent_node: str | None = None, parent_pg: str
         filters["node_id"] = visible_node(ctx, node_ident)["id"]
     if pg_ident is not None:
         filters["portgroup_id"] = visible_portgroup(ctx, pg_ident)["id"]
-    if q("address") is not None:
-        filters["address"] = normalize_mac(q("address"))
-    elif shards:  # Ironic's precedence: address, then shard, then conductor groups
+    address = normalize_mac(q("address")) if q("address") is not None else None
+    if node_ident is not None or pg_ident is not None:
+        pass  # Ironic's precedence: portgroup, node, address, shard, then conductor groups
+    elif address is not None:
+        filters["address"] = address
+    elif shards:
         filters["shards"] = shards
     elif groups:
         filters["conductor_groups"] = groups
