@@ -234,6 +234,24 @@ def test_shard_and_conductor_group_filters(service, api, spread):
         assert r.status_code == 403
 
 
+def test_port_description_contains_filter(service, api):
+    """``?description_contains=`` (the port field of 1.97): no version check, as Ironic's code."""
+    node = make_node(api, name="n1")
+    uplink = make_port(api, node, M1, description="uplink to tor-1")
+    odd = make_port(api, node, M2, description="storage 50%_x")
+    make_port(api, node, M3)
+    for version, params, want in [
+        ("1.1", {"description_contains": "tor-"}, [uplink]),
+        ("latest", {"description_contains": "50%_"}, [odd]),  # taken literally, not as a LIKE pattern
+        ("latest", {"description_contains": "5_%"}, []),
+        ("latest", {"description_contains": "o", "node": "n1"}, [uplink, odd]),
+    ]:
+        with service.client(version) as client:
+            r = client.get("/v1/ports", params=params)
+            assert r.status_code == 200, (version, params, r.text)
+            assert [p["uuid"] for p in r.json()["ports"]] == [p["uuid"] for p in want], (version, params)
+
+
 # --- 1.88 port names unique; 1.102 physical_network rules --------------------------------------------------------
 def test_port_names_are_unique(api):
     node = make_node(api)

@@ -36,6 +36,7 @@ _LIST_PARAMS = (
     "portgroup",
     "shard",
     "conductor_groups",
+    "description_contains",
 )
 
 
@@ -135,6 +136,8 @@ def _list(ctx: Ctx, detail: bool, parent_node: str | None = None, parent_pg: str
         filters["shards"] = shards
     elif groups:
         filters["conductor_groups"] = groups
+    if "address" not in filters:  # Ironic's description_contains, no version check (its address lookup ignores it)
+        filters["description_contains"] = q("description_contains") or None
     records = ctx.services.ports.list(filters=filters, sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit)
     if fields is None and not detail:
         fields = list(schema.DEFAULT_LIST_FIELDS)

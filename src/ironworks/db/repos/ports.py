@@ -124,6 +124,8 @@ class PortRepo(LookupRepository[Port, Lookup]):
             return or_(NODES.c.owner == value, NODES.c.lessee == value)
         if key in ("conductor_groups", "shards"):
             return node_filter(key, value)
+        if key == "description_contains":
+            return PORTS.c.description.contains(value, autoescape=True)
         return PORTS.c[key] == value
 
     def make_lookup(self, session: Session) -> Lookup:
