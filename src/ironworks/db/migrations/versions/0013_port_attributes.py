@@ -8,14 +8,14 @@ Port names were stored without a uniqueness rule before this revision: where two
 oldest keeps it and the others' names are cleared, so the constraint can be created.
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
