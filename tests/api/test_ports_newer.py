@@ -260,9 +260,12 @@ def test_port_names_are_unique(api):
     make_port(api, node, M3)  # any number of unnamed ports
     other = make_node(api)
     before = snapshot(api)
-    r = api.post("/v1/ports", json={"node_uuid": node["uuid"], "address": M4, "name": "eth0"})
+    given = str(uuid.uuid4())
+    r = api.post("/v1/ports", json={"node_uuid": node["uuid"], "address": M4, "name": "eth0", "uuid": given})
     assert r.status_code == 409, r.text
-    assert fault(r)["faultstring"] == f"A port with UUID {first['uuid']} already exists."  # Ironic's words
+    # Ironic's words name the new port's UUID, never the other port's (which may be another project's)
+    assert fault(r)["faultstring"] == f"A port with UUID {given} already exists."
+    assert first["uuid"] not in r.text
     r = api.post("/v1/ports", json={"node_uuid": other["uuid"], "address": M4, "name": "eth0"})
     assert r.status_code == 409  # unique across nodes, as Ironic's uniq_ports0name
     assert snapshot(api) == before

@@ -105,14 +105,15 @@ def _check_unique_mac(lk: Lookup, address: str, port_id: int | None) -> None:
         raise errors.MACAlreadyExists(mac=address)
 
 
-def _check_unique_name(lk: Lookup, name: str | None, port: Record | None) -> None:
-    """Port names are unique (Ironic's ``uniq_ports0name``); Ironic words a clash on create as one of UUIDs."""
+def _check_unique_name(lk: Lookup, name: str | None, port: Record | None, new_uuid: str = "") -> None:
+    """Port names are unique (Ironic's ``uniq_ports0name``). Ironic words a clash on create as a clash of the
+    *new* port's UUID; the other port's UUID is never named (it may belong to another project)."""
     if name is None:
         return
     other = lk.port_by_name(name)
     if other is not None and (port is None or other["id"] != port["id"]):
         if port is None:
-            raise errors.PortAlreadyExists(uuid=other["uuid"])
+            raise errors.PortAlreadyExists(uuid=new_uuid)
         raise errors.PortDuplicateName(name=name)
 
 
@@ -139,9 +140,10 @@ def create(svc: Services, body: dict[str, Any], version: int) -> Record:
                 )
             _check_physnet(lk, None, pg, values["physical_network"])
         _check_unique_mac(lk, values["address"], None)
-        _check_unique_name(lk, values["name"], None)
+        port_uuid = values["uuid"] or new_uuid()
+        _check_unique_name(lk, values["name"], None, port_uuid)
         return {
-            "uuid": values["uuid"] or new_uuid(),
+            "uuid": port_uuid,
             "address": values["address"],
             "node_id": node["id"],
             "portgroup_id": pg["id"] if pg else None,
