@@ -1,4 +1,4 @@
-"""Migration 0013 (port/portgroup attributes of API 1.88–1.111) on a database that already holds ports: names
+"""Migration 0011 (port/portgroup attributes of API 1.88–1.111) on a database that already holds ports: names
 that several ports shared (allowed before) keep the oldest port's and are cleared on the others, so Ironic's
 unique port name can be enforced; new columns take Ironic's defaults."""
 
@@ -51,7 +51,7 @@ def url(request, tmp_path):
 def test_duplicate_port_names_are_cleared_and_defaults_set(url):
     db = Database.from_url(url)
     try:
-        before = ScriptDirectory(str(migrate.MIGRATIONS)).get_revision("0013").down_revision
+        before = ScriptDirectory(str(migrate.MIGRATIONS)).get_revision("0011").down_revision
         migrate.upgrade(db, str(before))
         meta = sa.MetaData()
         with db.engine.begin() as conn:

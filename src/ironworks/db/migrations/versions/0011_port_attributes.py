@@ -7,14 +7,14 @@ and Ironic's unique port name (``uniq_ports0name``, 1.88). ``portgroups``: ``cat
 Port names were stored without a uniqueness rule before this revision: where two ports share a name, the
 oldest keeps it and the others' names are cleared, so the constraint can be created.
 
-Revision ID: 0013
+Revision ID: 0011
 Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
