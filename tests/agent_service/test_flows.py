@@ -89,6 +89,30 @@ def test_deploy_writes_image_and_configdrive(service: ServiceUnderTest, api: htt
     assert agent.heartbeat().status_code == 401  # the node left the ramdisk states
 
 
+def test_rebuild_writes_the_new_config_drive(service: ServiceUnderTest, api: httpx.Client,
+                                            agent: PlayedAgent) -> None:
+    """API 1.35: a config drive given with ``rebuild`` reaches the disk (refused below 1.35, as Ironic)."""
+    node = agent_node(api, instance_info=IMAGE)
+    move(api, node, "manage")
+    move(api, node, "provide")
+    assert provision(api, node, "active", configdrive={"meta_data": {"hostname": "n1"}}).status_code == 202
+    settle(api, node)
+    _boot_agent(agent)
+    agent.run({"write_image": {"result": {"device": "/dev/vda", "checksum": "ab" * 32}}}, until=2)
+    assert settle(api, node)["provision_state"] == "active"
+    with service.client("1.34") as old:
+        r = old.put(f"/v1/nodes/{node}/states/provision", json={"target": "rebuild", "configdrive": "x"})
+        assert r.status_code == 400, r.text
+    assert provision(api, node, "rebuild", configdrive={"meta_data": {"hostname": "n2"}}).status_code == 202
+    assert settle(api, node)["provision_state"] == "wait call-back"
+    _boot_agent(agent)  # the rebuild boots the ramdisk again: a new token for the new boot
+    seen = agent.run({"write_image": {"result": {"device": "/dev/vda", "checksum": "ab" * 32}}}, until=2)
+    assert [c["name"] for c in seen] == ["write_image", "write_configdrive"]
+    image = iso.decode(seen[1]["params"]["configdrive"])
+    assert b'"hostname": "n2"' in image and b'"hostname": "n1"' not in image
+    assert settle(api, node)["provision_state"] == "active"
+
+
 def test_deploy_on_software_raid_installs_the_bootloader(service: ServiceUnderTest, api: httpx.Client,
                                                          agent: PlayedAgent) -> None:
     node = agent_node(api, instance_info=IMAGE)

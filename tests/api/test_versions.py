@@ -96,3 +96,60 @@ def test_drivers(api):
     assert api.get("/v1/drivers/nope").status_code == 404
     props = api.get("/v1/drivers/ipmi/properties").json()
     assert "ipmi_address" in props
+
+
+@pytest.mark.parametrize(
+    ("name", "at_1_9", "at_1_10"),
+    [
+        ("rack-1.node-2", 201, 201),  # a host name: valid under both rules
+        ("node_1", 400, 201),  # RFC 3986 unreserved characters from 1.10
+        ("node~1", 400, 201),
+        ("Node.A_b~c-d", 400, 201),
+        ("node 1", 400, 400),  # never: not unreserved
+        ("node/1", 400, 400),
+        ("x" * 256, 400, 400),
+    ],
+)
+def test_node_names_follow_rfc_3986_from_1_10(service, name, at_1_9, at_1_10):
+    for version, expected in (("1.9", at_1_9), ("1.10", at_1_10)):
+        with service.client(version) as c:
+            r = c.post("/v1/nodes", json={"driver": "fake-hardware", "name": name})
+            assert r.status_code == expected, (version, r.text)
+            if expected == 201:
+                assert c.delete(f"/v1/nodes/{r.json()['uuid']}").status_code == 204
+            else:
+                fault(r)
+
+
+def test_chassis_uuid_is_unset_from_1_25(service, api):
+    chassis = api.post("/v1/chassis", json={"description": "rack 7"}).json()
+    node = make_node(api, chassis_uuid=chassis["uuid"])
+    with service.client("1.24") as old:
+        r = old.patch(f"/v1/nodes/{node['uuid']}", json=[{"op": "remove", "path": "/chassis_uuid"}])
+        assert r.status_code == 406, r.text
+        fault(r)
+    assert api.get(f"/v1/nodes/{node['uuid']}").json()["chassis_uuid"] == chassis["uuid"]
+    with service.client("1.25") as new:
+        r = new.patch(f"/v1/nodes/{node['uuid']}", json=[{"op": "remove", "path": "/chassis_uuid"}])
+        assert r.status_code == 200, r.text
+        assert r.json()["chassis_uuid"] is None
+    assert api.get(f"/v1/chassis/{chassis['uuid']}/nodes").json()["nodes"] == []
+
+
+def test_driver_type_and_detail_from_1_30(service, api):
+    with service.client("1.29") as old:
+        for query in ("type=dynamic", "detail=true"):
+            r = old.get(f"/v1/drivers?{query}")
+            assert r.status_code == 406, (query, r.text)
+            fault(r)
+        assert "type" not in old.get("/v1/drivers").json()["drivers"][0]
+    assert {d["type"] for d in api.get("/v1/drivers?type=dynamic").json()["drivers"]} == {"dynamic"}
+    assert api.get("/v1/drivers?type=classic").json()["drivers"] == []  # no classic drivers exist any more
+    r = api.get("/v1/drivers?type=modern")
+    assert r.status_code == 400, r.text
+    fault(r)
+    brief = api.get("/v1/drivers").json()["drivers"]
+    assert not any("default_power_interface" in d for d in brief)
+    detailed = {d["name"]: d for d in api.get("/v1/drivers?detail=true").json()["drivers"]}
+    assert detailed["ipmi"]["default_power_interface"] == "ipmitool"
+    assert "ipmitool" in detailed["ipmi"]["enabled_power_interfaces"]

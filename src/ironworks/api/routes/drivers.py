@@ -17,12 +17,13 @@ def _render(ctx: Ctx, hw: HardwareType, detail: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": hw.name,
         "hosts": [ctx.services.settings.effective_conductor_name],
-        "type": "dynamic",
         "links": [
             {"href": f"{ctx.base_url}/v1/drivers/{hw.name}", "rel": "self"},
             {"href": f"{ctx.base_url}/drivers/{hw.name}", "rel": "bookmark"},
         ],
     }
+    if ctx.version >= mv.DYNAMIC_DRIVERS:  # every driver is a hardware type; the field exists from 1.30
+        out["type"] = "dynamic"
     if ctx.version >= mv.STATES_LINKS:
         out["properties"] = [
             {"href": f"{ctx.base_url}/v1/drivers/{hw.name}/properties", "rel": "self"},
