@@ -28,7 +28,8 @@ def test_conductors_boundary_and_list(service):
     with service.client("1.49") as c:
         assert "conductors" in c.get("/v1/").json()
         listed = c.get("/v1/conductors").json()["conductors"]
-    assert [(x["hostname"], x["conductor_group"], x["alive"]) for x in listed] == [
+    own = service.settings.conductor_name  # the running conductor re-registers on its next heartbeat
+    assert [(x["hostname"], x["conductor_group"], x["alive"]) for x in listed if x["hostname"] != own] == [
         ("cond-a", "west", True),
         ("cond-b", "", True),
         ("cond-c", "", False),

@@ -211,7 +211,7 @@ def test_refusals_change_nothing(service, api):
     assert api.delete("/v1/nodes/n1/vifs/nope").status_code == 204  # network_interface noop: Ironic's noop detach
     with service.client("1.27") as old:
         assert old.get("/v1/nodes/n1/vifs").status_code == 404
-    set_node(service, node, reservation="other-conductor")
+    set_node(service, node, reservation=service.settings.conductor_name)  # held; a stranger's is broken as stale
     r = api.post("/v1/nodes/n1/vifs", json={"id": "web"})
     assert r.status_code == 409 and "locked" in fault(r)["faultstring"]
     set_node(service, node, reservation=None)

@@ -32,7 +32,7 @@ def test_second_process_with_a_live_name_refuses_and_leaves_the_first_alone(data
             node = enroll(api)
             move(api, node, "manage")
             move(api, node, "provide")
-            patch_info(api, node, fake_sleep_deploy=8)
+            patch_info(api, node, fake_sleep_deploy=25)  # outlasts the refusals below, even on a loaded machine
             assert provision(api, node, "active").status_code == 202
             before = api.get(f"/v1/nodes/{node}").json()
             assert (before["provision_state"], before["reservation"]) == ("deploying", NAME)
@@ -55,7 +55,7 @@ def test_second_process_with_a_live_name_refuses_and_leaves_the_first_alone(data
             during = api.get(f"/v1/nodes/{node}").json()
             assert (during["provision_state"], during["reservation"]) == ("deploying", NAME)
             assert during["last_error"] is None
-            done = settle(api, node, timeout=30)
+            done = settle(api, node, timeout=60)
             assert (done["provision_state"], done["last_error"]) == ("active", None)
     finally:
         first.stop()
