@@ -66,6 +66,11 @@ class Settings:
     deploy_callback_timeout: float = 1800.0
     clean_callback_timeout: float = 1800.0
     inspect_callback_timeout: float = 1800.0
+    #: which NICs of inspection data posted to /v1/continue_inspection become ports (Ironic's [inspector]add_ports):
+    #: "pxe" (the PXE NIC; all NICs when the data names none), "active" (with an IP), "all", "disabled"
+    inspector_add_ports: str = "pxe"
+    #: mask password/auth_token/bmc_password in the data inspection rules read: "always", "sensitive", "never"
+    inspection_rules_mask_secrets: str = "always"
     rescue_callback_timeout: float = 1800.0
     power_sync_interval: float = 60.0
     power_sync_workers: int = 8

@@ -24,6 +24,8 @@ from ironworks.api.routes import firmware as firmware_routes
 from ironworks.api.routes import flavors as flavor_routes
 from ironworks.api.routes import images as image_routes
 from ironworks.api.routes import indicators as indicator_routes
+from ironworks.api.routes import inspection as inspection_routes
+from ironworks.api.routes import inspection_rules as inspection_rule_routes
 from ironworks.api.routes import instances as instance_routes
 from ironworks.api.routes import networks as network_routes
 from ironworks.api.routes import node_actions as node_action_routes
@@ -48,6 +50,7 @@ ROUTE_MODULES += [vendor_routes, event_routes]
 ROUTE_MODULES += [deploy_template_routes]
 ROUTE_MODULES += [bios_routes, indicator_routes]
 ROUTE_MODULES += [boot_state_routes, vmedia_routes, firmware_routes]
+ROUTE_MODULES += [inspection_routes, inspection_rule_routes]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

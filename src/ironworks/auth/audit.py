@@ -27,7 +27,7 @@ from ironworks.db.repos.audit import AuditRepo
 LOG = logging.getLogger("ironworks.audit")
 
 #: paths of the ramdisk agent protocol (token-authenticated, frequent, not user actions)
-AGENT_PATHS = re.compile(r"^/v1/(heartbeat|agent|lookup)(/|$)")
+AGENT_PATHS = re.compile(r"^/v1/(heartbeat|agent|lookup|continue_inspection)(/|$)")
 _NODE_LOCATION = re.compile(r"/v1/nodes/([0-9a-fA-F-]{36})(?:$|[/?])")
 
 

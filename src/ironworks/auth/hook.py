@@ -62,6 +62,7 @@ _R: list[tuple[str, str, Actions, str | None]] = [
     ("POST", "/v1/heartbeat", PUBLIC, None),
     ("GET", "/v1/agent/{node}/commands/next", PUBLIC, None),
     ("POST", "/v1/agent/{node}/commands/{command}/result", PUBLIC, None),
+    ("POST", "/v1/continue_inspection", PUBLIC, None),
     # nodes
     ("GET", "/v1/nodes", N + "list", None),
     ("GET", "/v1/nodes/detail", N + "list", None),
@@ -155,6 +156,11 @@ _R: list[tuple[str, str, Actions, str | None]] = [
     ("POST", "/v1/deploy_templates", "baremetal:deploy_template:create", None),
     ("PATCH", "/v1/deploy_templates/{template}", "baremetal:deploy_template:update", None),
     ("DELETE", "/v1/deploy_templates/{template}", "baremetal:deploy_template:delete", None),
+    ("GET", "/v1/inspection_rules", "baremetal:inspection_rule:get", None),
+    ("GET", "/v1/inspection_rules/{rule}", "baremetal:inspection_rule:get", None),
+    ("POST", "/v1/inspection_rules", "baremetal:inspection_rule:create", None),
+    ("PATCH", "/v1/inspection_rules/{rule}", "baremetal:inspection_rule:update", None),
+    ("DELETE", "/v1/inspection_rules/{rule}", "baremetal:inspection_rule:delete", None),
     # allocations: the handlers confine non-admins to their own project (api/routes/allocations.py)
     ("GET", "/v1/allocations", "baremetal:allocation:list", None),
     ("POST", "/v1/allocations", "baremetal:allocation:create", None),

@@ -28,7 +28,7 @@ from ironworks.auth.identity import ANONYMOUS, NOAUTH, Forbidden, Identity
 from ironworks.auth.throttle import LoginThrottled
 
 #: paths anyone may call (Ironic's acl_public_routes, plus the agent's command channel: agent token)
-PUBLIC_PATHS = re.compile(r"^(/|/v1/?|/v1/lookup/?|/v1/heartbeat/[^/]+/?|/v1/agent/.*)$")
+PUBLIC_PATHS = re.compile(r"^(/|/v1/?|/v1/lookup/?|/v1/heartbeat/[^/]+/?|/v1/continue_inspection/?|/v1/agent/.*)$")
 
 
 def _client_address(scope: Scope) -> str | None:

@@ -129,6 +129,10 @@ RULES: dict[str, Rule] = {
     "baremetal:deploy_template:create": ADMIN_ONLY,
     "baremetal:deploy_template:update": ADMIN_ONLY,
     "baremetal:deploy_template:delete": ADMIN_ONLY,
+    "baremetal:inspection_rule:get": ADMIN_ONLY,
+    "baremetal:inspection_rule:create": ADMIN_ONLY,
+    "baremetal:inspection_rule:update": ADMIN_ONLY,
+    "baremetal:inspection_rule:delete": ADMIN_ONLY,
     # networks have an owner project and a shared flag (Neutron's model): api/routes/networks.py shows a
     # non-admin its project's and shared networks only, and lets it change only its project's (issue 12)
     "baremetal:network:get": ANY_READER,

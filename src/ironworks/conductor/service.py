@@ -63,6 +63,8 @@ FLOWS: dict[str, Flow] = {
     "power": power.run,
     # the continuation of a wait state when the ramdisk agent calls back (drivers/agent/resume.py)
     agent_resume.ACTION: agent_resume.run,
+    # inspection data posted to /v1/continue_inspection (api/routes/inspection.py)
+    inspect.CONTINUE: inspect.continue_inspection,
 }
 
 

@@ -57,6 +57,21 @@ class DeployTemplate(TimestampMixin, Base):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
 
 
+class InspectionRule(TimestampMixin, Base):
+    """An inspection rule (API 1.96): when its conditions hold on inspection data, its actions run."""
+
+    __tablename__ = "inspection_rules"
+    __table_args__ = (Index("inspection_rule_phase_idx", "phase"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    priority: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    description: Mapped[str | None] = mapped_column(String(255))
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    phase: Mapped[str | None] = mapped_column(String(16), default="main")
+    conditions: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    actions: Mapped[list[Any]] = mapped_column(JSON, default=list, nullable=False)
+
+
 class Conductor(Base):
     __tablename__ = "conductors"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -114,6 +114,8 @@ PORTGROUP_PHYSICAL_NETWORK = 102
 PORTGROUP_CATEGORY = 103
 PORTGROUP_SHARD = 106
 DYNAMIC_PORTGROUP = 111
+CONTINUE_INSPECTION = 84
+INSPECTION_RULES = 96
 
 _DYNAMIC_INTERFACE_FIELDS = (
     "boot_interface", "console_interface", "deploy_interface", "inspect_interface", "management_interface",

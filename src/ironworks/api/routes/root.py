@@ -56,7 +56,9 @@ def v1(ctx: Ctx) -> Any:
     # the resources this version has and Ironworks serves (Ironic lists volume, conductors, events … too)
     for resource, since in (("portgroups", mv.PORTGROUPS), ("lookup", 22), ("heartbeat", 22),
                             ("conductors", mv.CONDUCTORS), ("allocations", mv.ALLOCATIONS),
-                            ("deploy_templates", mv.DEPLOY_TEMPLATES), ("shards", mv.SHARD)):
+                            ("deploy_templates", mv.DEPLOY_TEMPLATES), ("shards", mv.SHARD),
+                            ("continue_inspection", mv.CONTINUE_INSPECTION),
+                            ("inspection_rules", mv.INSPECTION_RULES)):
         if ctx.version >= since:
             body[resource] = _links(ctx, resource)
     return body

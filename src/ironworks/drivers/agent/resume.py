@@ -20,9 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ironworks import errors, states
 from ironworks.conductor.task import acquire
-from ironworks.db.models import utcnow
 from ironworks.db.repos import agent_commands as repo
-from ironworks.drivers import base
 from ironworks.drivers.agent import fasttrack
 from ironworks.drivers.agent.channel import WAITING, AgentChannel
 from ironworks.drivers.agent.interfaces import power_off
@@ -83,7 +81,7 @@ def _failure(command: dict[str, Any]) -> str:
 
 def run(task: Task, args: dict[str, Any]) -> None:
     """The ``agent resume`` flow: apply the awaited results, then continue the interrupted flow."""
-    from ironworks.conductor.flows import clean, deploy  # the conductor imports this module
+    from ironworks.conductor.flows import clean, deploy, inspect  # the conductor imports this module
 
     waiting = list((task.node["driver_internal_info"] or {}).get(WAITING) or [])
     with task.ctx.db.read() as session:
@@ -101,12 +99,7 @@ def run(task: Task, args: dict[str, Any]) -> None:
     elif kind == "clean":
         clean.resume(task)
     elif kind == "inspect":
-        if not fasttrack.usable(task):  # fast track: the agent stays up for what comes next
-            power_off(task)
-            boot = task.driver.get("boot")
-            if isinstance(boot, base.BootInterface):
-                boot.clean_up_ramdisk(task)  # DHCP ignores the node again, its iPXE script is gone
-        task.process_event("done", release=True, inspection_finished_at=utcnow(), last_error=None)
+        inspect.finish_agent_inspection(task)  # inspection rules, power off, ``done``
     else:
         raise errors.DriverError(reason=f"unknown agent continuation {kind!r}")
 
