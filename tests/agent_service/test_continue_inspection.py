@@ -19,16 +19,17 @@ GIB = 1024**3
 
 def _data(**plugin: object) -> dict:
     inventory = {
-        "interfaces": [{"name": "lo", "mac_address": "00:00:00:00:00:00", "ipv4_address": "127.0.0.1"},
-                       {"name": "eth0", "mac_address": MAC.upper(), "ipv4_address": "192.0.2.10"},
-                       {"name": "eth1", "mac_address": NEW_MAC, "client_id": "ff:00:11"}],
+        "interfaces": [
+            {"name": "lo", "mac_address": "00:00:00:00:00:00", "ipv4_address": "127.0.0.1"},
+            {"name": "eth0", "mac_address": MAC.upper(), "ipv4_address": "192.0.2.10"},
+            {"name": "eth1", "mac_address": NEW_MAC, "client_id": "ff:00:11"},
+        ],
         "cpu": {"count": 8, "architecture": "x86_64"},
         "memory": {"total": 4 * GIB, "physical_mb": 4096},
         "system_vendor": {"manufacturer": "Dell Inc.", "product_name": "PowerEdge R640"},
         "bmc_address": "192.0.2.200",
     }
-    return {"inventory": inventory, "root_disk": {"name": "/dev/sda", "size": 100 * GIB}, "logs": "bG9ncw==",
-            **plugin}
+    return {"inventory": inventory, "root_disk": {"name": "/dev/sda", "size": 100 * GIB}, "logs": "bG9ncw==", **plugin}
 
 
 def _waiting(api: httpx.Client, **fields: object) -> str:
@@ -52,22 +53,33 @@ def leased(service: ServiceUnderTest):
     drop_leases(service)
 
 
-def test_data_finishes_the_inspection_with_rules_ports_and_inventory(service: ServiceUnderTest, api: httpx.Client,
-                                                                     leased: None) -> None:
+def test_data_finishes_the_inspection_with_rules_ports_and_inventory(
+    service: ServiceUnderTest, api: httpx.Client, leased: None
+) -> None:
     node = _waiting(api)
     rules = [  # applied highest priority first: "first" is extended before "second"
         {"priority": 10, "actions": [{"op": "extend-attribute", "args": {"path": "extra/order", "value": "second"}}]},
-        {"priority": 90, "conditions": [{"op": "contains", "args": {"value": "{inventory[system_vendor][manufacturer]}",
-                                                                    "regex": "^Dell"}}],
-         "actions": [{"op": "extend-attribute", "args": {"path": "extra/order", "value": "first"}},
-                     {"op": "add-trait", "args": {"name": "CUSTOM_DELL"}},
-                     {"op": "set-capability", "args": {"name": "vendor", "value": "dell"}},
-                     {"op": "set-attribute", "args": {"path": "properties.model",
-                                                      "value": "{inventory[system_vendor][product_name]}"}},
-                     {"op": "set-plugin-data", "args": {"path": "rules.seen", "value": "yes"}}]},
-        {"priority": 50, "conditions": [{"op": "!eq", "args": {"values": ["{inventory[cpu][architecture]}",
-                                                                          "x86_64"]}}],
-         "actions": [{"op": "fail", "args": {"msg": "not applied"}}]},
+        {
+            "priority": 90,
+            "conditions": [
+                {"op": "contains", "args": {"value": "{inventory[system_vendor][manufacturer]}", "regex": "^Dell"}}
+            ],
+            "actions": [
+                {"op": "extend-attribute", "args": {"path": "extra/order", "value": "first"}},
+                {"op": "add-trait", "args": {"name": "CUSTOM_DELL"}},
+                {"op": "set-capability", "args": {"name": "vendor", "value": "dell"}},
+                {
+                    "op": "set-attribute",
+                    "args": {"path": "properties.model", "value": "{inventory[system_vendor][product_name]}"},
+                },
+                {"op": "set-plugin-data", "args": {"path": "rules.seen", "value": "yes"}},
+            ],
+        },
+        {
+            "priority": 50,
+            "conditions": [{"op": "!eq", "args": {"values": ["{inventory[cpu][architecture]}", "x86_64"]}}],
+            "actions": [{"op": "fail", "args": {"msg": "not applied"}}],
+        },
     ]
     for rule in rules:
         assert api.post("/v1/inspection_rules", json=rule).status_code == 201
@@ -96,8 +108,9 @@ def test_data_finishes_the_inspection_with_rules_ports_and_inventory(service: Se
     assert _post(service, _data()).status_code == 404
 
 
-def test_version_gate_and_inspector_compatible_answer(service: ServiceUnderTest, api: httpx.Client,
-                                                      leased: None) -> None:
+def test_version_gate_and_inspector_compatible_answer(
+    service: ServiceUnderTest, api: httpx.Client, leased: None
+) -> None:
     node = _waiting(api)
     for version in ("1.2", "1.83"):
         r = _post(service, _data(), version)
@@ -150,20 +163,42 @@ def test_lookup_trust_and_the_token_once_per_boot(service: ServiceUnderTest, api
 
 @pytest.mark.parametrize(
     ("plugin", "rule", "message"),
-    [({"error": "disk on fire"}, None, "failed to run inspection hooks: Failed to inspect hardware. Reason: "
-                                       "Ramdisk reported error: disk on fire"),
-     ({}, {"actions": [{"op": "fail", "args": {"msg": "no GPUs"}}]},
-      "Failed to finish inspection: Failed to inspect hardware. Reason: no GPUs"),
-     ({}, {"actions": [{"op": "set-port-attribute", "args": {"port_id": "nope", "path": "extra/x", "value": 1}}]},
-      "Failed to finish inspection: Failed to apply rule"),
-     ({}, {"conditions": [{"op": "matches", "args": {"value": "{inventory[system_vendor][product_name]}",
-                                                       "regex": "{item}"}, "loop": ["(a|aa)+$"]}],
-           "actions": [{"op": "fail", "args": {"msg": "matched"}}]},
-      "alternation inside a repetition")],
+    [
+        (
+            {"error": "disk on fire"},
+            None,
+            "failed to run inspection hooks: Failed to inspect hardware. Reason: Ramdisk reported error: disk on fire",
+        ),
+        (
+            {},
+            {"actions": [{"op": "fail", "args": {"msg": "no GPUs"}}]},
+            "Failed to finish inspection: Failed to inspect hardware. Reason: no GPUs",
+        ),
+        (
+            {},
+            {"actions": [{"op": "set-port-attribute", "args": {"port_id": "nope", "path": "extra/x", "value": 1}}]},
+            "Failed to finish inspection: Failed to apply rule",
+        ),
+        (
+            {},
+            {
+                "conditions": [
+                    {
+                        "op": "matches",
+                        "args": {"value": "{inventory[system_vendor][product_name]}", "regex": "{item}"},
+                        "loop": ["(a|aa)+$"],
+                    }
+                ],
+                "actions": [{"op": "fail", "args": {"msg": "matched"}}],
+            },
+            "alternation inside a repetition",
+        ),
+    ],
     ids=["ramdisk-error", "fail-action", "bad-port", "runtime-regex-bounded"],
 )
-def test_failures_end_in_inspect_failed(service: ServiceUnderTest, api: httpx.Client, leased: None,
-                                        plugin: dict, rule: dict | None, message: str) -> None:
+def test_failures_end_in_inspect_failed(
+    service: ServiceUnderTest, api: httpx.Client, leased: None, plugin: dict, rule: dict | None, message: str
+) -> None:
     node = _waiting(api)
     if rule is not None:
         assert api.post("/v1/inspection_rules", json=rule).status_code == 201
@@ -195,29 +230,35 @@ def test_bad_data_is_refused(service: ServiceUnderTest, body: object, status: in
 
 def test_hostile_bodies(service: ServiceUnderTest) -> None:
     with service.client("1.84") as client:
-        r = client.post("/v1/continue_inspection", content=b"{" + b" " * (16 * 1024 * 1024) + b"}",
-                        headers={"Content-Type": "application/json"})
+        r = client.post(
+            "/v1/continue_inspection",
+            content=b"{" + b" " * (16 * 1024 * 1024) + b"}",
+            headers={"Content-Type": "application/json"},
+        )
         assert r.status_code == 400 and "at most" in fault(r)["faultstring"]
         deep: object = MAC
         for _ in range(300):
             deep = {"a": deep}
-        r = client.post("/v1/continue_inspection", json={"inventory": {"interfaces": [{"mac_address": MAC}]},
-                                                          "x": deep})
+        r = client.post(
+            "/v1/continue_inspection", json={"inventory": {"interfaces": [{"mac_address": MAC}]}, "x": deep}
+        )
         assert r.status_code == 400 and "nested deeper" in fault(r)["faultstring"]
         r = client.post("/v1/continue_inspection", params={"node_uuid": "x"}, json=_data())
         assert r.status_code == 400
 
 
-def test_own_agent_inspection_applies_rules(service: ServiceUnderTest, api: httpx.Client,
-                                            agent: PlayedAgent) -> None:
+def test_own_agent_inspection_applies_rules(service: ServiceUnderTest, api: httpx.Client, agent: PlayedAgent) -> None:
     node = _waiting(api)
-    rule = {"conditions": [{"op": "gt", "args": {"values": ["{inventory[cpu][count]}", "2"]}}],
-            "actions": [{"op": "add-trait", "args": {"name": "CUSTOM_BIG"}},
-                        {"op": "set-attribute", "args": {"path": "resource_class", "value": "big"}}]}
+    rule = {
+        "conditions": [{"op": "gt", "args": {"values": ["{inventory[cpu][count]}", "2"]}}],
+        "actions": [
+            {"op": "add-trait", "args": {"name": "CUSTOM_BIG"}},
+            {"op": "set-attribute", "args": {"path": "resource_class", "value": "big"}},
+        ],
+    }
     assert api.post("/v1/inspection_rules", json=rule).status_code == 201
     assert agent.lookup().status_code == 200 and agent.heartbeat().status_code == 202
-    inventory = {"cpu": {"count": 4, "architecture": "x86_64"}, "memory": {"physical_mb": 2048},
-                 "interfaces": []}
+    inventory = {"cpu": {"count": 4, "architecture": "x86_64"}, "memory": {"physical_mb": 2048}, "interfaces": []}
     agent.run({"get_inventory": {"result": {"inventory": inventory, "root_disk": None}}}, until=1)
     body = settle(api, node)
     assert body["provision_state"] == "manageable", body["last_error"]

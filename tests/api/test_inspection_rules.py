@@ -16,8 +16,7 @@ from tests.fixtures.servers import ServiceUnderTest
 RULE = {
     "description": "vendor trait",
     "priority": 50,
-    "conditions": [{"op": "contains", "args": {"value": "{inventory[system_vendor][manufacturer]}",
-                                               "regex": "Dell"}}],
+    "conditions": [{"op": "contains", "args": {"value": "{inventory[system_vendor][manufacturer]}", "regex": "Dell"}}],
     "actions": [{"op": "add-trait", "args": {"name": "CUSTOM_DELL"}}],
 }
 
@@ -34,14 +33,26 @@ def test_create_show_list_patch_delete(api: httpx.Client) -> None:
     assert r.status_code == 201, r.text
     rule = r.json()
     assert r.headers["Location"].endswith(f"/v1/inspection_rules/{given}")
-    assert set(rule) == {"uuid", "description", "priority", "sensitive", "phase", "conditions", "actions",
-                         "created_at", "updated_at", "links"}
+    assert set(rule) == {
+        "uuid",
+        "description",
+        "priority",
+        "sensitive",
+        "phase",
+        "conditions",
+        "actions",
+        "created_at",
+        "updated_at",
+        "links",
+    }
     assert (rule["uuid"], rule["priority"], rule["phase"], rule["sensitive"]) == (given, 50, "main", False)
     assert rule["conditions"] == RULE["conditions"] and rule["actions"] == RULE["actions"]
     assert rule["links"][0]["href"].endswith(f"/v1/inspection/{given}")  # Ironic's link resource name
     assert api.get(f"/v1/inspection_rules/{given}").json() == rule
     assert api.get(f"/v1/inspection_rules/{given}", params={"fields": "priority"}).json() == {
-        "priority": 50, "links": rule["links"]}
+        "priority": 50,
+        "links": rule["links"],
+    }
     other = _create(api, priority=10, description=None)
     listed = api.get("/v1/inspection_rules").json()["inspection_rules"]
     assert [set(x) for x in listed] == [{"uuid", "priority", "phase", "description", "links"}] * 2
@@ -52,18 +63,29 @@ def test_create_show_list_patch_delete(api: httpx.Client) -> None:
     assert [x["uuid"] for x in by_prio] == [other["uuid"], given]
     assert api.get("/v1/inspection_rules", params={"phase": "other"}).json()["inspection_rules"] == []
     # JSON Patch: any field but the uuid; the result is validated as a new rule
-    r = api.patch(f"/v1/inspection_rules/{given}", json=[
-        {"op": "replace", "path": "/priority", "value": 99},
-        {"op": "add", "path": "/actions/-", "value": {"op": "set-capability",
-                                                     "args": {"name": "boot_mode", "value": "uefi"}}},
-        {"op": "remove", "path": "/conditions"}])
+    r = api.patch(
+        f"/v1/inspection_rules/{given}",
+        json=[
+            {"op": "replace", "path": "/priority", "value": 99},
+            {
+                "op": "add",
+                "path": "/actions/-",
+                "value": {"op": "set-capability", "args": {"name": "boot_mode", "value": "uefi"}},
+            },
+            {"op": "remove", "path": "/conditions"},
+        ],
+    )
     assert r.status_code == 200, r.text
     assert (r.json()["priority"], len(r.json()["actions"]), r.json()["conditions"]) == (99, 2, [])
     assert r.json()["updated_at"] is not None
     bad = api.patch(f"/v1/inspection_rules/{given}", json=[{"op": "replace", "path": "/priority", "value": -1}])
     assert bad.status_code == 400 and "minimum" in fault(bad)["faultstring"]
-    assert api.patch(f"/v1/inspection_rules/{given}",
-                     json=[{"op": "replace", "path": "/uuid", "value": str(uuid.uuid4())}]).status_code == 400
+    assert (
+        api.patch(
+            f"/v1/inspection_rules/{given}", json=[{"op": "replace", "path": "/uuid", "value": str(uuid.uuid4())}]
+        ).status_code
+        == 400
+    )
     assert api.delete(f"/v1/inspection_rules/{given}").status_code == 204
     assert api.get(f"/v1/inspection_rules/{given}").status_code == 404
     assert api.delete(f"/v1/inspection_rules/{given}").status_code == 404
@@ -77,8 +99,9 @@ def test_sensitive_rule_hides_conditions_and_actions(api: httpx.Client) -> None:
     assert (shown["conditions"], shown["actions"]) == (None, None)
     listed = api.get("/v1/inspection_rules", params={"detail": "true"}).json()["inspection_rules"][0]
     assert (listed["conditions"], listed["actions"]) == (None, None)
-    r = api.patch(f"/v1/inspection_rules/{rule['uuid']}", json=[{"op": "replace", "path": "/sensitive",
-                                                                 "value": False}])
+    r = api.patch(
+        f"/v1/inspection_rules/{rule['uuid']}", json=[{"op": "replace", "path": "/sensitive", "value": False}]
+    )
     assert r.status_code == 400 and "cannot have the sensitive flag unset" in fault(r)["faultstring"]
     r = api.patch(f"/v1/inspection_rules/{rule['uuid']}", json=[{"op": "replace", "path": "/priority", "value": 1}])
     assert r.status_code == 200 and r.json()["actions"] is None
@@ -86,14 +109,25 @@ def test_sensitive_rule_hides_conditions_and_actions(api: httpx.Client) -> None:
 
 @pytest.mark.parametrize(
     ("version", "method", "status"),
-    [("1.95", "GET", 404), ("1.95", "POST", 405), ("1.95", "PATCH", 405), ("1.95", "DELETE", 405),
-     ("1.96", "GET", 200), ("1.96", "POST", 201)],
+    [
+        ("1.95", "GET", 404),
+        ("1.95", "POST", 405),
+        ("1.95", "PATCH", 405),
+        ("1.95", "DELETE", 405),
+        ("1.96", "GET", 200),
+        ("1.96", "POST", 201),
+    ],
 )
 def test_version_gate(service: ServiceUnderTest, version: str, method: str, status: int) -> None:
     with service.client(version) as client:
         target = "/v1/inspection_rules" if method in ("GET", "POST") else f"/v1/inspection_rules/{uuid.uuid4()}"
-        r = client.request(method, target, json=RULE if method == "POST" else
-                           ([{"op": "remove", "path": "/description"}] if method == "PATCH" else None))
+        r = client.request(
+            method,
+            target,
+            json=RULE
+            if method == "POST"
+            else ([{"op": "remove", "path": "/description"}] if method == "PATCH" else None),
+        )
         assert r.status_code == status, r.text
         root = client.get("/v1/").json()
         assert ("inspection_rules" in root) is (version == "1.96")
@@ -107,12 +141,21 @@ BAD_BODIES = [
     ({"actions": [{"op": "fail", "args": "boom"}]}, "is not of type 'array', 'object'"),
     ({"actions": [{"op": "fail", "args": {}}]}, "missing required argument(s): msg"),
     ({"actions": [{"op": "fail", "args": {"msg": "x", "extra": 1}}]}, "unexpected argument(s): extra"),
-    ({"actions": [{"op": "fail", "args": {"msg": "x"}}], "conditions": [{"op": "!!eq", "args": {"values": []}}]},
-     "is not one of"),
-    ({"actions": [{"op": "fail", "args": {"msg": "x"}}], "conditions": [{"op": "eq", "args": {}}]},
-     "missing required argument(s): values"),
-    ({"actions": [{"op": "fail", "args": {"msg": "x"}}],
-      "conditions": [{"op": "eq", "args": {"values": [1]}, "loop": [1], "multiple": "most"}]}, "is not one of"),
+    (
+        {"actions": [{"op": "fail", "args": {"msg": "x"}}], "conditions": [{"op": "!!eq", "args": {"values": []}}]},
+        "is not one of",
+    ),
+    (
+        {"actions": [{"op": "fail", "args": {"msg": "x"}}], "conditions": [{"op": "eq", "args": {}}]},
+        "missing required argument(s): values",
+    ),
+    (
+        {
+            "actions": [{"op": "fail", "args": {"msg": "x"}}],
+            "conditions": [{"op": "eq", "args": {"values": [1]}, "loop": [1], "multiple": "most"}],
+        },
+        "is not one of",
+    ),
     ({"actions": [{"op": "fail", "args": {"msg": "x"}}], "phase": "preprocess"}, "Invalid phase: preprocess"),
     ({"actions": [{"op": "fail", "args": {"msg": "x"}}], "priority": 10000}, "between 0 and 9999"),
     ({"actions": [{"op": "fail", "args": {"msg": "x"}}], "priority": True}, "is not of type 'integer'"),
@@ -120,13 +163,27 @@ BAD_BODIES = [
     ({"actions": [{"op": "fail", "args": {"msg": "x"}}], "name": "x"}, "Additional properties are not allowed"),
     ({"actions": [{"op": "fail", "args": {"msg": "x"}}], "uuid": "not-a-uuid"}, "Expected a UUID"),
     # a regular expression that could backtrack catastrophically is refused when the rule is created
-    ({"actions": [{"op": "fail", "args": {"msg": "x"}}],
-      "conditions": [{"op": "matches", "args": {"value": "{inventory[x]}", "regex": "(a+)+$"}}]},
-     "nested repetition"),
-    ({"actions": [{"op": "fail", "args": {"msg": "x"}}],
-      "conditions": [{"op": "contains", "args": {"value": "x", "regex": "(x)\\1"}}]}, "backreferences"),
-    ({"actions": [{"op": "fail", "args": {"msg": "x"}}],
-      "conditions": [{"op": "matches", "args": {"value": "x", "regex": "[a-"}}]}, "invalid regular expression"),
+    (
+        {
+            "actions": [{"op": "fail", "args": {"msg": "x"}}],
+            "conditions": [{"op": "matches", "args": {"value": "{inventory[x]}", "regex": "(a+)+$"}}],
+        },
+        "nested repetition",
+    ),
+    (
+        {
+            "actions": [{"op": "fail", "args": {"msg": "x"}}],
+            "conditions": [{"op": "contains", "args": {"value": "x", "regex": "(x)\\1"}}],
+        },
+        "backreferences",
+    ),
+    (
+        {
+            "actions": [{"op": "fail", "args": {"msg": "x"}}],
+            "conditions": [{"op": "matches", "args": {"value": "x", "regex": "[a-"}}],
+        },
+        "invalid regular expression",
+    ),
     ({"actions": [{"op": "log", "args": {"msg": "x" * 70000}}]}, "at most 65536 bytes"),
     ({"actions": [{"op": "log", "args": {"msg": "x"}}] * 101}, "at most 100 actions"),
     ({"actions": [{"op": "log", "args": {"msg": "{item}"}, "loop": list(range(1001))}]}, "at most 1000 items"),
@@ -151,16 +208,22 @@ def test_deep_or_huge_bodies_answer_400(api: httpx.Client) -> None:
         deep = [deep]
     r = api.post("/v1/inspection_rules", json={"actions": [{"op": "log", "args": {"msg": deep}}]})
     assert r.status_code == 400 and "nested deeper" in fault(r)["faultstring"]
-    r = api.post("/v1/inspection_rules", content=b'{"actions": [' + b"1," * 200000 + b"1]}",
-                 headers={"Content-Type": "application/json"})
+    r = api.post(
+        "/v1/inspection_rules",
+        content=b'{"actions": [' + b"1," * 200000 + b"1]}",
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 400, r.text
 
 
 def test_list_queries_refused_as_ironic(api: httpx.Client) -> None:
-    for params, message in (({"sort_key": "actions"}, "invalid field for sorting"),
-                            ({"fields": "uuid", "detail": "true"}, "Can not specify ?detail=True"),
-                            ({"fields": "nope"}, "are not valid"), ({"limit": "0"}, "Limit must be positive"),
-                            ({"marker": str(uuid.uuid4())}, "could not be found")):
+    for params, message in (
+        ({"sort_key": "actions"}, "invalid field for sorting"),
+        ({"fields": "uuid", "detail": "true"}, "Can not specify ?detail=True"),
+        ({"fields": "nope"}, "are not valid"),
+        ({"limit": "0"}, "Limit must be positive"),
+        ({"marker": str(uuid.uuid4())}, "could not be found"),
+    ):
         r = api.get("/v1/inspection_rules", params=params)
         assert r.status_code in (400, 404), r.text
         assert message in fault(r)["faultstring"]
@@ -171,9 +234,21 @@ def test_cli_inspection_rule_commands(service: ServiceUnderTest, api: httpx.Clie
     cli = baremetal_cli(service.url)
     # the client sends a missing --conditions as null and --priority as a string: Ironic's schema (and so
     # Ironworks) refuses both (test_bad_rules_answer_400), so the rule is created with --conditions only
-    out = json.loads(cli("inspection", "rule", "create", "--description", "from cli",
-                         "--conditions", json.dumps(RULE["conditions"]), "--actions", json.dumps(RULE["actions"]),
-                         "-f", "json"))
+    out = json.loads(
+        cli(
+            "inspection",
+            "rule",
+            "create",
+            "--description",
+            "from cli",
+            "--conditions",
+            json.dumps(RULE["conditions"]),
+            "--actions",
+            json.dumps(RULE["actions"]),
+            "-f",
+            "json",
+        )
+    )
     ident = out["uuid"]
     assert (out["priority"], out["description"]) == (0, "from cli")
     listed = json.loads(cli("inspection", "rule", "list", "-f", "json"))

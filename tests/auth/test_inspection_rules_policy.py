@@ -32,6 +32,7 @@ def test_continue_inspection_needs_no_credentials(auth_service):
     import httpx
 
     with httpx.Client(base_url=auth_service.url, headers={"X-OpenStack-Ironic-API-Version": "1.84"}) as anon:
-        r = anon.post("/v1/continue_inspection", json={"inventory": {"interfaces": [{"mac_address":
-                                                                                     "52:54:00:aa:bb:cc"}]}})
+        r = anon.post(
+            "/v1/continue_inspection", json={"inventory": {"interfaces": [{"mac_address": "52:54:00:aa:bb:cc"}]}}
+        )
     assert r.status_code == 404, r.text  # the lookup's answer, not 401

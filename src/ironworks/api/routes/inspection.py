@@ -133,13 +133,17 @@ def _lookup(ctx: Ctx, macs: list[str], bmcs: list[str], node_uuid: str | None) -
                     raise LookupFailed()
                 node = by_mac
         if node is not None and node["provision_state"] != states.INSPECTWAIT:
-            LOG.error("Node %s was found during inspection lookup but is in provision state %s", node["uuid"],
-                      node["provision_state"])
+            LOG.error(
+                "Node %s was found during inspection lookup but is in provision state %s",
+                node["uuid"],
+                node["provision_state"],
+            )
             raise LookupFailed()
         if bmcs:
             wanted = {a for a in (normalise_address(b) for b in bmcs) if a}
-            rows = session.execute(select(NODES.c.uuid, NODES.c.driver_info)
-                                   .where(NODES.c.provision_state == states.INSPECTWAIT)).all()
+            rows = session.execute(
+                select(NODES.c.uuid, NODES.c.driver_info).where(NODES.c.provision_state == states.INSPECTWAIT)
+            ).all()
             by_bmc = {uuid for uuid, info in rows if _bmc_addresses(info) & wanted}
             if node is not None and by_bmc and node["uuid"] not in by_bmc:
                 raise LookupFailed()
@@ -148,8 +152,11 @@ def _lookup(ctx: Ctx, macs: list[str], bmcs: list[str], node_uuid: str | None) -
                     raise LookupFailed()
                 node = load(session, by_bmc.pop())
     if node is None:
-        LOG.error("No nodes satisfy MAC addresses (%s) and BMC address(es) (%s) during inspection lookup",
-                  ", ".join(macs), ", ".join(bmcs))
+        LOG.error(
+            "No nodes satisfy MAC addresses (%s) and BMC address(es) (%s) during inspection lookup",
+            ", ".join(macs),
+            ", ".join(bmcs),
+        )
         raise LookupFailed()  # Ironic's auto-discovery (off by default) is not offered
     return node
 
@@ -204,8 +211,11 @@ def continue_inspection(ctx: Ctx) -> Any:
             token = "******"  # issued already (Ironic answers the same when a token exists)
         else:
             if not leased and not trust.secret_matches(node, secret):
-                LOG.warning("Node %s: inspection data from %s refused: not its DHCP lease, no valid boot secret",
-                            node["uuid"], address)
+                LOG.warning(
+                    "Node %s: inspection data from %s refused: not its DHCP lease, no valid boot secret",
+                    node["uuid"],
+                    address,
+                )
                 raise LookupFailed()
             if trust.claimed(node) or (node["driver_internal_info"] or {}).get(TOKEN_HASH):
                 agent._second_claim(task, address)
@@ -217,8 +227,7 @@ def continue_inspection(ctx: Ctx) -> Any:
                 token = new_token()
                 trust.claim(task, TOKEN_HASH, token, address)
                 LOG.info("Node %s: agent token issued to %s with its inspection data", node["uuid"], address)
-            answer = (_answer(ctx, task.node, token) if ctx.version >= mv.CONTINUE_INSPECTION
-                      else {"uuid": node["uuid"]})
+            answer = _answer(ctx, task.node, token) if ctx.version >= mv.CONTINUE_INSPECTION else {"uuid": node["uuid"]}
             task.process_event("resume", target=task.node["target_provision_state"])
         except Exception:
             slot.cancel()

@@ -22,8 +22,7 @@ from ironworks.inventory.inspection_rules import service
 from ironworks.resources import microversion as mv
 from ironworks.resources.timestamps import iso
 
-FIELDS = ("uuid", "description", "priority", "sensitive", "phase", "conditions", "actions", "created_at",
-          "updated_at")
+FIELDS = ("uuid", "description", "priority", "sensitive", "phase", "conditions", "actions", "created_at", "updated_at")
 DEFAULT_LIST_FIELDS = ("uuid", "priority", "phase", "description")
 _LIST_PARAMS = ("limit", "marker", "sort_key", "sort_dir", "fields", "detail", "phase")
 LINK_RESOURCE = "inspection"  # Ironic's link_resource for rules
@@ -49,8 +48,11 @@ def render(ctx: Ctx, record: Record, fields: list[str] | tuple[str, ...] | None 
         if field in ("created_at", "updated_at"):
             value = iso(value)
         elif field in ("conditions", "actions"):
-            value = None if record["sensitive"] else (
-                service.convert_conditions(value) if field == "conditions" else service.convert_actions(value))
+            value = (
+                None
+                if record["sensitive"]
+                else (service.convert_conditions(value) if field == "conditions" else service.convert_actions(value))
+            )
         out[field] = value
     out["links"] = ctx.links(LINK_RESOURCE, record["uuid"])
     return out
@@ -67,8 +69,9 @@ def list_rules(ctx: Ctx) -> Any:
     if sort_key in ("actions", "conditions"):
         raise errors.InvalidParameterValue(f"The sort_key value {sort_key} is an invalid field for sorting")
     limit, marker, sort_key, sort_dir = ctx.q_pagination(SORTABLE)
-    records = _repo(ctx).list(phase=ctx.q_str("phase"), sort_key=sort_key, sort_dir=sort_dir, marker=marker,
-                              limit=limit)
+    records = _repo(ctx).list(
+        phase=ctx.q_str("phase"), sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit
+    )
     shown = fields if fields is not None else (list(FIELDS) if detail else list(DEFAULT_LIST_FIELDS))
     items = [render(ctx, r, shown) for r in records]
     next_args = {k: ctx.query.get(k) for k in ctx.query if k not in ("limit", "marker")}

@@ -93,8 +93,9 @@ def interfaces(node_uuid: str, inventory: dict[str, Any], add_ports: str) -> tup
             continue
         valid[name] = dict(iface)
     if not valid:
-        raise InvalidNodeInventory(node=node_uuid, reason=f'no network interfaces match the configuration '
-                                                          f'(add_ports set to "{add_ports}")')
+        raise InvalidNodeInventory(
+            node=node_uuid, reason=f'no network interfaces match the configuration (add_ports set to "{add_ports}")'
+        )
     return found, valid
 
 
@@ -117,11 +118,16 @@ def run_hooks(task: Task, inventory: dict[str, Any], plugin_data: dict[str, Any]
     plugin_data.update(all_interfaces=found, valid_interfaces=valid, macs=[i["mac_address"] for i in valid.values()])
     cpu = inventory.get("cpu")
     if not isinstance(cpu, dict) or not isinstance(cpu.get("architecture"), str):
-        raise InvalidNodeInventory(node=task.uuid, reason=f"Inventory has malformed or missing CPU architecture "
-                                                          f"information: {cpu} for node {task.uuid}.")
+        raise InvalidNodeInventory(
+            node=task.uuid,
+            reason=f"Inventory has malformed or missing CPU architecture information: {cpu} for node {task.uuid}.",
+        )
     _ports(task, found, valid, add_ports, pxe_mac(inventory) is not None)
-    props = {**(task.node["properties"] or {}), **properties_from(inventory, plugin_data.get("root_disk")),
-             "cpu_arch": cpu["architecture"]}
+    props = {
+        **(task.node["properties"] or {}),
+        **properties_from(inventory, plugin_data.get("root_disk")),
+        "cpu_arch": cpu["architecture"],
+    }
     task.update(properties=props)
 
 
@@ -135,10 +141,18 @@ def _ports(task: Task, found: dict[str, Any], valid: dict[str, Any], add_ports: 
                     LOG.info("Port already exists for MAC address %s for node %s", mac, task.uuid)
                     continue
                 extra = {"client-id": iface["client_id"]} if iface.get("client_id") else {}
-                session.execute(insert(PORTS).values(uuid=new_uuid(), address=mac, node_id=node_id,
-                                                     pxe_enabled=bool(iface["pxe_enabled"]), extra=extra,
-                                                     local_link_connection={}, internal_info={},
-                                                     created_at=utcnow()))
+                session.execute(
+                    insert(PORTS).values(
+                        uuid=new_uuid(),
+                        address=mac,
+                        node_id=node_id,
+                        pxe_enabled=bool(iface["pxe_enabled"]),
+                        extra=extra,
+                        local_link_connection={},
+                        internal_info={},
+                        created_at=utcnow(),
+                    )
+                )
                 LOG.info("Port created for MAC address %s for node %s", mac, task.uuid)
         by_mac = {i["mac_address"]: i for i in found.values()}
         rows = session.execute(select(PORTS).where(PORTS.c.node_id == node_id)).mappings().all()
@@ -152,8 +166,7 @@ def _ports(task: Task, found: dict[str, Any], valid: dict[str, Any], add_ports: 
             if client_id and client_id != (port["extra"] or {}).get("client-id"):
                 changes["extra"] = {**(port["extra"] or {}), "client-id": client_id}
             if changes:
-                session.execute(update(PORTS).where(PORTS.c.id == port["id"]).values(**changes,
-                                                                                       updated_at=utcnow()))
+                session.execute(update(PORTS).where(PORTS.c.id == port["id"]).values(**changes, updated_at=utcnow()))
 
 
 def apply_rules(task: Task, inventory: dict[str, Any], plugin_data: dict[str, Any]) -> list[str]:
@@ -166,8 +179,13 @@ def apply_rules(task: Task, inventory: dict[str, Any], plugin_data: dict[str, An
         traits = list(session.execute(select(TRAITS.c.trait).where(TRAITS.c.node_id == node_id)).scalars())
         ports = [dict(r) for r in session.execute(select(PORTS).where(PORTS.c.node_id == node_id)).mappings()]
     target = Target.of(task.node, traits, ports, plugin_data)
-    applied = engine_apply(rules, {**task.node, "traits": traits}, target, inventory,
-                           mask_secrets=task.settings.inspection_rules_mask_secrets)
+    applied = engine_apply(
+        rules,
+        {**task.node, "traits": traits},
+        target,
+        inventory,
+        mask_secrets=task.settings.inspection_rules_mask_secrets,
+    )
     if target.changed:
         task.update(**{f: target.node[f] for f in target.changed})
     with task.ctx.write() as session:
@@ -176,8 +194,11 @@ def apply_rules(task: Task, inventory: dict[str, Any], plugin_data: dict[str, An
             for trait in target.traits:
                 session.execute(insert(TRAITS).values(node_id=node_id, trait=trait, created_at=utcnow()))
         for uuid in target.changed_ports:
-            session.execute(update(PORTS).where(PORTS.c.uuid == uuid, PORTS.c.node_id == node_id)
-                            .values(**target.ports[uuid], updated_at=utcnow()))
+            session.execute(
+                update(PORTS)
+                .where(PORTS.c.uuid == uuid, PORTS.c.node_id == node_id)
+                .values(**target.ports[uuid], updated_at=utcnow())
+            )
     if applied:
         LOG.info("Node %s: inspection rules applied: %s", task.uuid, ", ".join(applied))
     return applied

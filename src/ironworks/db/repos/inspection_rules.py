@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -67,7 +68,7 @@ class InspectionRuleRepo:
                 marker_source=select(RULES),
             )
 
-    def for_phase(self, session: Session, phase: str) -> list[Record]:
+    def for_phase(self, session: Session, phase: str) -> builtins.list[Record]:
         """Every rule of ``phase`` (inside the caller's transaction), in creation order."""
         rows = session.execute(select(RULES).where(RULES.c.phase == phase).order_by(RULES.c.id)).mappings()
         return [dict(r) for r in rows]

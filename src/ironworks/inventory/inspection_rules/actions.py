@@ -29,10 +29,23 @@ from ironworks.inventory.inspection_rules.signature import Signature, normalize_
 
 LOG = logging.getLogger(__name__)
 
-NODE_FIELDS = frozenset({"properties", "extra", "driver_info", "instance_info", "description", "resource_class",
-                         "owner", "lessee", "shard", "conductor_group"})
-PORT_FIELDS = frozenset({"extra", "local_link_connection", "physical_network", "pxe_enabled", "name",
-                         "description", "is_smartnic"})
+NODE_FIELDS = frozenset(
+    {
+        "properties",
+        "extra",
+        "driver_info",
+        "instance_info",
+        "description",
+        "resource_class",
+        "owner",
+        "lessee",
+        "shard",
+        "conductor_group",
+    }
+)
+PORT_FIELDS = frozenset(
+    {"extra", "local_link_connection", "physical_network", "pxe_enabled", "name", "description", "is_smartnic"}
+)
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 API_CALL_MAX_TIMEOUT = 30.0
 API_CALL_MAX_RETRIES = 5
@@ -51,16 +64,29 @@ class Target:
     traits_changed: bool = False
 
     @classmethod
-    def of(cls, node: dict[str, Any], traits: list[str], ports: list[dict[str, Any]],
-           plugin_data: dict[str, Any]) -> Target:
+    def of(
+        cls, node: dict[str, Any], traits: list[str], ports: list[dict[str, Any]], plugin_data: dict[str, Any]
+    ) -> Target:
         fields = {k: copy.deepcopy(node.get(k)) for k in NODE_FIELDS}
-        return cls(fields, list(traits), {p["uuid"]: {k: copy.deepcopy(p.get(k)) for k in PORT_FIELDS}
-                                          for p in ports}, plugin_data)
+        return cls(
+            fields,
+            list(traits),
+            {p["uuid"]: {k: copy.deepcopy(p.get(k)) for k in PORT_FIELDS} for p in ports},
+            plugin_data,
+        )
 
 
 _DICT_FIELDS = frozenset({"properties", "extra", "driver_info", "instance_info", "local_link_connection"})
-_TEXT_LIMITS = {"description": 255, "resource_class": 80, "owner": 255, "lessee": 255, "shard": 255,
-                "conductor_group": 255, "physical_network": 64, "name": 255}
+_TEXT_LIMITS = {
+    "description": 255,
+    "resource_class": 80,
+    "owner": 255,
+    "lessee": 255,
+    "shard": 255,
+    "conductor_group": 255,
+    "physical_network": 64,
+    "name": 255,
+}
 
 
 def check_types(target: Target) -> None:
@@ -143,8 +169,7 @@ def _set_attribute(t: Target, path: Any, value: Any) -> None:
 
 
 def _extend_attribute(t: Target, path: Any, value: Any, unique: Any = False) -> None:
-    _guard(f"Failed to extend attribute {path}",
-           lambda: _extend(t.node, str(path), value, bool(unique), NODE_FIELDS))
+    _guard(f"Failed to extend attribute {path}", lambda: _extend(t.node, str(path), value, bool(unique), NODE_FIELDS))
     t.changed.add(normalize_path(str(path))[0])
 
 
@@ -258,8 +283,10 @@ def _set_port_attribute(t: Target, port_id: Any, path: Any, value: Any) -> None:
 
 def _extend_port_attribute(t: Target, port_id: Any, path: Any, value: Any, unique: Any = False) -> None:
     port = _port(t, port_id)
-    _guard(f"Failed to extend attribute {path} for port {port_id}",
-           lambda: _extend(port, str(path), value, bool(unique), PORT_FIELDS))
+    _guard(
+        f"Failed to extend attribute {path} for port {port_id}",
+        lambda: _extend(port, str(path), value, bool(unique), PORT_FIELDS),
+    )
 
 
 def _del_port_attribute(t: Target, port_id: Any, path: Any) -> None:
@@ -267,8 +294,15 @@ def _del_port_attribute(t: Target, port_id: Any, path: Any) -> None:
     _guard(f"Failed to delete attribute {path} for port {port_id}", lambda: _delete(port, str(path), PORT_FIELDS))
 
 
-def _api_call(t: Target, url: Any, headers: Any = None, proxies: Any = None, timeout: Any = 5, retries: Any = 3,
-              backoff_factor: Any = 0.3) -> None:
+def _api_call(
+    t: Target,
+    url: Any,
+    headers: Any = None,
+    proxies: Any = None,
+    timeout: Any = 5,
+    retries: Any = 3,
+    backoff_factor: Any = 0.3,
+) -> None:
     """A GET to ``url``; a failure (or an HTTP error status) fails the rule. Proxies are not supported."""
     try:
         timeout = min(float(timeout), API_CALL_MAX_TIMEOUT)
@@ -294,8 +328,13 @@ def _api_call(t: Target, url: Any, headers: Any = None, proxies: Any = None, tim
     raise RuleActionFailure(reason=f"Request to {url} failed: {last}")
 
 
-def _sig(name: str, fn: Callable[..., Any], required: tuple[str, ...], optional: tuple[str, ...] = (),
-         formatted: tuple[str, ...] = ("value",)) -> Signature:
+def _sig(
+    name: str,
+    fn: Callable[..., Any],
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    formatted: tuple[str, ...] = ("value",),
+) -> Signature:
     return Signature(name, fn, required, optional, formatted)
 
 
@@ -313,19 +352,22 @@ ACTIONS: dict[str, Signature] = {
     "extend-plugin-data": _sig("extend-plugin-data", _extend_plugin_data, ("path", "value"), ("unique",)),
     "unset-plugin-data": _sig("unset-plugin-data", _unset_plugin_data, ("path",), formatted=()),
     "set-port-attribute": _sig("set-port-attribute", _set_port_attribute, ("port_id", "path", "value")),
-    "extend-port-attribute": _sig("extend-port-attribute", _extend_port_attribute, ("port_id", "path", "value"),
-                                  ("unique",)),
+    "extend-port-attribute": _sig(
+        "extend-port-attribute", _extend_port_attribute, ("port_id", "path", "value"), ("unique",)
+    ),
     "del-port-attribute": _sig("del-port-attribute", _del_port_attribute, ("port_id", "path"), formatted=()),
-    "api-call": _sig("api-call", _api_call, ("url",), ("headers", "proxies", "timeout", "retries",
-                                                        "backoff_factor"), ("url",)),
+    "api-call": _sig(
+        "api-call", _api_call, ("url",), ("headers", "proxies", "timeout", "retries", "backoff_factor"), ("url",)
+    ),
 }
 
 
-def _run_once(sig: Signature, action: dict[str, Any], target: Target, context: dict[str, Any],
-              looping: bool) -> None:
+def _run_once(sig: Signature, action: dict[str, Any], target: Target, context: dict[str, Any], looping: bool) -> None:
     named = sig.validate(action.get("args", {}))
-    args = {k: interpolate(v, context, looping=looping, op=sig.name) if (k in sig.formatted or looping) else v
-            for k, v in named.items()}
+    args = {
+        k: interpolate(v, context, looping=looping, op=sig.name) if (k in sig.formatted or looping) else v
+        for k, v in named.items()
+    }
     sig.fn(target, **args)
 
 
@@ -333,8 +375,9 @@ def execute(action: dict[str, Any], target: Target, context: dict[str, Any]) -> 
     """One action (with its ``loop``: once per item, or once with a dict as the item)."""
     sig = ACTIONS.get(action["op"])
     if sig is None:
-        raise RuleExecutionFailure(reason=f"Unsupported action: '{action['op']}'. Supported actions are: "
-                                          f"{', '.join(ACTIONS)}.")
+        raise RuleExecutionFailure(
+            reason=f"Unsupported action: '{action['op']}'. Supported actions are: {', '.join(ACTIONS)}."
+        )
     loop = action.get("loop") or []
     if not loop:
         _run_once(sig, action, target, context, False)

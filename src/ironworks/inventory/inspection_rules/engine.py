@@ -36,14 +36,21 @@ def ordered(rules: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def applies(rule: dict[str, Any], context: dict[str, Any]) -> bool:
     for condition in rule.get("conditions") or []:
         if not operators.check(condition, context):
-            LOG.debug("Skipping rule %s: condition %s %s failed", rule.get("uuid"), condition.get("op"),
-                      condition.get("args"))
+            LOG.debug(
+                "Skipping rule %s: condition %s %s failed", rule.get("uuid"), condition.get("op"), condition.get("args")
+            )
             return False
     return True
 
 
-def apply_rules(rules: Iterable[dict[str, Any]], node: dict[str, Any], target: Target,
-                inventory: dict[str, Any], *, mask_secrets: str = "always") -> list[str]:
+def apply_rules(
+    rules: Iterable[dict[str, Any]],
+    node: dict[str, Any],
+    target: Target,
+    inventory: dict[str, Any],
+    *,
+    mask_secrets: str = "always",
+) -> list[str]:
     """Apply ``rules`` to ``target``; returns the uuids of the rules whose actions ran.
 
     ``node`` is the node record (read through ``{node.…}`` together with the target's changes so far).

@@ -28,9 +28,25 @@ MAX_WIDTH = 4096
 _SPEC_NUMBERS = re.compile(r"\d+")
 #: node fields a rule may read as ``{node.<field>}``
 NODE_FIELDS = (
-    "uuid", "name", "driver", "properties", "extra", "driver_info", "instance_info", "resource_class",
-    "provision_state", "power_state", "conductor_group", "owner", "lessee", "description", "traits",
-    "driver_internal_info", "shard", "boot_mode", "secure_boot",
+    "uuid",
+    "name",
+    "driver",
+    "properties",
+    "extra",
+    "driver_info",
+    "instance_info",
+    "resource_class",
+    "provision_state",
+    "power_state",
+    "conductor_group",
+    "owner",
+    "lessee",
+    "description",
+    "traits",
+    "driver_internal_info",
+    "shard",
+    "boot_mode",
+    "secure_boot",
 )
 _SECRET_FIELDS = ("driver_info", "instance_info", "driver_internal_info")
 
@@ -108,8 +124,7 @@ def interpolate(value: Any, context: dict[str, Any], *, looping: bool = False, o
     if isinstance(value, dict):
         return {safe_format(k, context, op): interpolate(v, context, op=op) for k, v in value.items()}
     if isinstance(value, list):
-        return [safe_format(v, context, op) if isinstance(v, str) else interpolate(v, context, op=op)
-                for v in value]
+        return [safe_format(v, context, op) if isinstance(v, str) else interpolate(v, context, op=op) for v in value]
     return value
 
 

@@ -86,8 +86,13 @@ def _regex(anchored: bool) -> Callable[..., bool]:
     return check
 
 
-def _sig(name: str, fn: Callable[..., Any], required: tuple[str, ...], optional: tuple[str, ...] = (),
-         formatted: tuple[str, ...] = ("value",)) -> Signature:
+def _sig(
+    name: str,
+    fn: Callable[..., Any],
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    formatted: tuple[str, ...] = ("value",),
+) -> Signature:
     return Signature(name, fn, required, optional, formatted)
 
 
@@ -108,11 +113,14 @@ OPERATORS: dict[str, Signature] = {
 REGEX_OPERATORS = ("matches", "contains")
 
 
-def _check_once(sig: Signature, condition: dict[str, Any], context: dict[str, Any], inverted: bool,
-                looping: bool) -> bool:
+def _check_once(
+    sig: Signature, condition: dict[str, Any], context: dict[str, Any], inverted: bool, looping: bool
+) -> bool:
     named = sig.validate(condition.get("args", {}))
-    args = {k: interpolate(v, context, looping=looping, op=sig.name) if (k in sig.formatted or looping) else v
-            for k, v in named.items()}
+    args = {
+        k: interpolate(v, context, looping=looping, op=sig.name) if (k in sig.formatted or looping) else v
+        for k, v in named.items()
+    }
     if looping and "force_strings" in sig.optional:
         args["force_strings"] = True
     result = bool(sig.fn(**args))
@@ -124,8 +132,9 @@ def check(condition: dict[str, Any], context: dict[str, Any]) -> bool:
     name, inverted = parse_inverted(condition["op"])
     sig = OPERATORS.get(name)
     if sig is None:
-        raise RuleExecutionFailure(reason=f"Unsupported operator: '{name}'. Supported operators are: "
-                                          f"{', '.join(OPERATORS)}.")
+        raise RuleExecutionFailure(
+            reason=f"Unsupported operator: '{name}'. Supported operators are: {', '.join(OPERATORS)}."
+        )
     loop = condition.get("loop") or []
     if not loop:
         return _check_once(sig, condition, context, inverted, False)

@@ -50,13 +50,13 @@ def update(repo: InspectionRuleRepo, uuid: str, patch: Any) -> Record:
     def mutate(rule: Record) -> dict[str, Any]:
         for op in ops:
             if op["segments"] == ["sensitive"] and op["op"] != "remove" and not op["value"] and rule["sensitive"]:
-                raise errors.PatchError(patch=op["path"], reason="Inspection rules cannot have the sensitive flag "
-                                                                 "unset.")
+                raise errors.PatchError(
+                    patch=op["path"], reason="Inspection rules cannot have the sensitive flag unset."
+                )
         before = {f: rule[f] for f in PATCHABLE}
         after = {k: v for k, v in jsonpatch.apply_patch(before, ops).items() if v is not None or k == "description"}
         if rule["sensitive"] and not after.get("sensitive"):
-            raise errors.PatchError(patch="/sensitive", reason="Inspection rules cannot have the sensitive flag "
-                                                               "unset.")
+            raise errors.PatchError(patch="/sensitive", reason="Inspection rules cannot have the sensitive flag unset.")
         validate_rule(after)
         values = _values(after)
         return {k: v for k, v in values.items() if v != rule[k]}

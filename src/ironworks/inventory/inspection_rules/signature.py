@@ -27,10 +27,10 @@ class Signature:
         if not isinstance(args, list):
             raise RuleValidationFailure(reason="args must be either a list or dictionary")
         if len(args) < len(self.required):
-            missing = ", ".join(self.required[len(args):])
+            missing = ", ".join(self.required[len(args) :])
             raise RuleValidationFailure(reason=f"Not enough arguments provided. Missing: {missing}")
         named = dict(zip(self.required, args, strict=False))
-        named.update(zip(self.optional, args[len(self.required):], strict=False))
+        named.update(zip(self.optional, args[len(self.required) :], strict=False))
         if len(args) > len(self.required) + len(self.optional):
             raise RuleValidationFailure(reason=f"unexpected argument(s): {len(args)} given")
         return named
@@ -53,9 +53,11 @@ def parse_inverted(op: str) -> tuple[str, bool]:
     """``"!eq"`` → ``("eq", True)``; more than one ``!`` is refused (Ironic's ``parse_inverted_operator``)."""
     op = op.strip()
     if op.count("!") > 1:
-        raise ValueError("Multiple exclamation marks are not allowed. To apply the invert of an operation, "
-                         "simply add an exclamation mark (with an optional space) before the operator, e.g. "
-                         "eq - !eq.")
+        raise ValueError(
+            "Multiple exclamation marks are not allowed. To apply the invert of an operation, "
+            "simply add an exclamation mark (with an optional space) before the operator, e.g. "
+            "eq - !eq."
+        )
     return op.lstrip("!").strip(), op.startswith("!")
 
 

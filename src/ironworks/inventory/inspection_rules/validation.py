@@ -72,8 +72,10 @@ def check_schema(body: Any) -> None:
         raise _schema(f"{body!r} is not of type 'object'")
     extra = sorted(set(body) - set(BODY_KEYS))
     if extra:
-        raise _schema(f"Additional properties are not allowed ({', '.join(map(repr, extra))} "
-                      f"{'was' if len(extra) == 1 else 'were'} unexpected)")
+        raise _schema(
+            f"Additional properties are not allowed ({', '.join(map(repr, extra))} "
+            f"{'was' if len(extra) == 1 else 'were'} unexpected)"
+        )
     if "actions" not in body:
         raise _schema("'actions' is a required property")
     _items(body, "actions", list(ACTIONS), 1)
