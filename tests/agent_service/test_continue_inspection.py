@@ -263,3 +263,21 @@ def test_own_agent_inspection_applies_rules(service: ServiceUnderTest, api: http
     body = settle(api, node)
     assert body["provision_state"] == "manageable", body["last_error"]
     assert body["traits"] == ["CUSTOM_BIG"] and body["resource_class"] == "big"
+
+
+def test_boot_secret_admits_data_from_an_unleased_address(service: ServiceUnderTest, api: httpx.Client) -> None:
+    """A virtual-media boot has no DHCP lease of Ironworks': the boot's secret (here stored as a netboot would,
+    ``trust.new_boot``) admits the data once; a wrong secret gets the lookup's 404."""
+    from ironworks.drivers.agent import trust
+    from ironworks.drivers.agent.channel import hash_token
+    from tests.agent_service.conftest import set_columns
+
+    drop_leases(service)
+    node = _waiting(api)
+    info = api.get(f"/v1/nodes/{node}").json()["driver_internal_info"]
+    info.update({trust.BOOT_SECRET_HASH: hash_token("s3cret"), trust.BOOT_STATE: trust.PREPARED})
+    set_columns(service, node, driver_internal_info=info)
+    assert _post(service, _data(), headers={trust.SECRET_HEADER: "wrong"}).status_code == 404
+    r = _post(service, _data(), headers={trust.SECRET_HEADER: "s3cret"})
+    assert r.status_code == 202, r.text
+    assert settle(api, node)["provision_state"] == "manageable"
