@@ -70,7 +70,7 @@ def list_rules(ctx: Ctx) -> Any:
         raise errors.InvalidParameterValue(f"The sort_key value {sort_key} is an invalid field for sorting")
     limit, marker, sort_key, sort_dir = ctx.q_pagination(SORTABLE)
     records = _repo(ctx).list(
-        phase=ctx.q_str("phase"), sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit
+        filters={"phase": ctx.q_str("phase")}, sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit
     )
     shown = fields if fields is not None else (list(FIELDS) if detail else list(DEFAULT_LIST_FIELDS))
     items = [render(ctx, r, shown) for r in records]
