@@ -71,6 +71,8 @@ class Settings:
     inspector_add_ports: str = "pxe"
     #: mask password/auth_token/bmc_password in the data inspection rules read: "always", "sensitive", "never"
     inspection_rules_mask_secrets: str = "always"
+    #: a YAML/JSON file of built-in inspection rules, applied with the stored ones (Ironic's built_in_rules)
+    inspection_rules_builtin_file: str = ""
     rescue_callback_timeout: float = 1800.0
     power_sync_interval: float = 60.0
     power_sync_workers: int = 8

@@ -225,3 +225,45 @@ def test_regex_bounds(pattern: str, ok: bool) -> None:
     else:
         with pytest.raises(regexes.UnsafeRegex):
             regexes.check(pattern)
+
+
+def test_built_in_rules_file(tmp_path) -> None:
+    from ironworks import errors
+    from ironworks.inventory.inspection_rules import builtin
+
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "- description: big first\n"
+        "  priority: 20000\n"  # above the API's 9999: allowed for built-in rules, as Ironic
+        "  actions: [{op: set-attribute, args: {path: extra/x, value: builtin}}]\n"
+        "- uuid: 6b2bd2a2-8a8e-4b4d-9d57-6d1b0c6bd7b1\n"
+        "  actions: [{op: add-trait, args: {name: CUSTOM_BUILTIN}}]\n"
+        "- actions: [{op: log, args: {msg: third}}]\n"
+    )
+    rules = builtin.load(str(path))
+    assert [r["uuid"] for r in rules] == [
+        "00000000-0000-0000-0000-000000000000",
+        "6b2bd2a2-8a8e-4b4d-9d57-6d1b0c6bd7b1",
+        "00000000-0000-0000-0000-000000000001",
+    ]
+    target = _target()
+    stored = [
+        {
+            "uuid": "db",
+            "priority": 9999,
+            "actions": [{"op": "set-attribute", "args": {"path": "extra/x", "value": "db"}}],
+        }
+    ]
+    engine.apply_rules(stored + rules, NODE, target, INVENTORY)
+    assert target.node["extra"]["x"] == "db" and "CUSTOM_BUILTIN" in target.traits  # 20000 ran before 9999
+    assert builtin.load("") == []
+    for text, message in (
+        ("{a: 1}", "should contain a list"),
+        ("- actions: []", "should be non-empty"),
+        ("- [", "Error parsing"),
+    ):
+        path.write_text(text)
+        with pytest.raises(errors.IronworksError, match=message):
+            builtin.load(str(path))
+    with pytest.raises(errors.IronworksError, match="not found"):
+        builtin.load(str(tmp_path / "missing.yaml"))

@@ -27,6 +27,7 @@ from ironworks.db.models import NodeTrait, Port, utcnow
 from ironworks.db.repos import agent_commands
 from ironworks.db.repos.inspection_rules import InspectionRuleRepo
 from ironworks.identifiers import new_uuid, normalize_mac
+from ironworks.inventory.inspection_rules import builtin
 from ironworks.inventory.inspection_rules.actions import Target
 from ironworks.inventory.inspection_rules.engine import apply_rules as engine_apply
 from ironworks.inventory.inspection_rules.errors import HardwareInspectionFailure
@@ -174,6 +175,7 @@ def apply_rules(task: Task, inventory: dict[str, Any], plugin_data: dict[str, An
     node_id = task.node["id"]
     with task.ctx.db.read() as session:
         rules = InspectionRuleRepo(task.ctx.db).for_phase(session, "main")
+        rules += [r for r in builtin.load(task.settings.inspection_rules_builtin_file) if r["phase"] == "main"]
         if not rules:
             return []
         traits = list(session.execute(select(TRAITS.c.trait).where(TRAITS.c.node_id == node_id)).scalars())

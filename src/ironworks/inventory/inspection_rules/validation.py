@@ -108,14 +108,14 @@ def _literal_regex(named: dict[str, Any]) -> None:
             raise ValueError(str(exc)) from None
 
 
-def validate_rule(rule: dict[str, Any]) -> None:
+def validate_rule(rule: dict[str, Any], *, built_in: bool = False) -> None:
     """Ironic's ``validate_rule`` after the schema: every problem found, in one 400."""
     check_schema(rule)
     problems: list[str] = []
     phase = rule.get("phase") or "main"
     if phase not in PHASES:
         problems.append(f"Invalid phase: {phase}. Valid phases are: {', '.join(PHASES)}")
-    if (rule.get("priority") or 0) > MAX_PRIORITY:
+    if (rule.get("priority") or 0) > MAX_PRIORITY and not built_in:
         problems.append(f"Priority must be between 0 and {MAX_PRIORITY} for user-defined rules.")
     for condition in rule.get("conditions") or []:
         name, _ = parse_inverted(condition["op"])
