@@ -59,6 +59,7 @@ def test_create_show_list_patch_delete(api: httpx.Client) -> None:
     assert api.get("/v1/inspection_rules", params={"detail": "true"}).json()["inspection_rules"][0] == rule
     page = api.get("/v1/inspection_rules", params={"limit": 1}).json()
     assert [x["uuid"] for x in page["inspection_rules"]] == [given] and "marker=" in page["next"]
+    assert "/v1/inspection_rules?" in page["next"]
     by_prio = api.get("/v1/inspection_rules", params={"sort_key": "priority"}).json()["inspection_rules"]
     assert [x["uuid"] for x in by_prio] == [other["uuid"], given]
     assert api.get("/v1/inspection_rules", params={"phase": "other"}).json()["inspection_rules"] == []

@@ -4,7 +4,8 @@ Below 1.96 a GET answers 404 and any other method 405. A rule: ``uuid, descripti
 conditions, actions, created_at, updated_at, links``; a list shows ``uuid, priority, phase, description`` unless
 ``?detail=true`` (``?fields=`` picks; links always stay), ``?phase=`` filters. Shown, changed and deleted by
 UUID only. A ``sensitive`` rule shows ``conditions`` and ``actions`` as null. Ironic's quirk is kept: the
-self/bookmark links name the resource ``inspection``, the Location header ``inspection_rules``. Admin only
+self/bookmark links name the resource ``inspection``, the Location header ``inspection_rules``. Not kept: a
+list's ``next`` link (``inspection`` in Ironic, where nothing is served) points at ``inspection_rules``. Admin only
 (auth/hook.py: Ironic's ``baremetal:inspection_rule:*`` are system-scoped).
 """
 
@@ -75,7 +76,7 @@ def list_rules(ctx: Ctx) -> Any:
     shown = fields if fields is not None else (list(FIELDS) if detail else list(DEFAULT_LIST_FIELDS))
     items = [render(ctx, r, shown) for r in records]
     next_args = {k: ctx.query.get(k) for k in ctx.query if k not in ("limit", "marker")}
-    return ctx.collection("inspection_rules", items, records, limit, LINK_RESOURCE, next_args)
+    return ctx.collection("inspection_rules", items, records, limit, "inspection_rules", next_args)
 
 
 def show_rule(ctx: Ctx) -> Any:
