@@ -1,16 +1,16 @@
 """/v1/inspection_rules (API 1.96) through HTTP on SQLite and PostgreSQL: CRUD in Ironic's shapes, the version
-gate, sensitive rules, validation of conditions/actions, hostile bodies, the admin-only policy, and the
-``openstack baremetal inspection rule`` CLI."""
+gate, sensitive rules, validation of conditions/actions, hostile bodies and list queries. The admin-only policy:
+tests/auth/test_inspection_rules_policy.py; the ``openstack baremetal inspection rule`` CLI:
+tests/api/test_cli_every_subcommand.py::test_inspection_rules."""
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import httpx
 import pytest
 
-from tests.api.helpers import baremetal_cli, fault
+from tests.api.helpers import fault
 from tests.fixtures.servers import ServiceUnderTest
 
 RULE = {
@@ -229,33 +229,3 @@ def test_list_queries_refused_as_ironic(api: httpx.Client) -> None:
         assert r.status_code in (400, 404), r.text
         assert message in fault(r)["faultstring"]
     assert api.get("/v1/inspection_rules/not-a-uuid").status_code == 404  # by UUID only, as Ironic
-
-
-def test_cli_inspection_rule_commands(service: ServiceUnderTest, api: httpx.Client) -> None:
-    cli = baremetal_cli(service.url)
-    # the client sends a missing --conditions as null and --priority as a string: Ironic's schema (and so
-    # Ironworks) refuses both (test_bad_rules_answer_400), so the rule is created with --conditions only
-    out = json.loads(
-        cli(
-            "inspection",
-            "rule",
-            "create",
-            "--description",
-            "from cli",
-            "--conditions",
-            json.dumps(RULE["conditions"]),
-            "--actions",
-            json.dumps(RULE["actions"]),
-            "-f",
-            "json",
-        )
-    )
-    ident = out["uuid"]
-    assert (out["priority"], out["description"]) == (0, "from cli")
-    listed = json.loads(cli("inspection", "rule", "list", "-f", "json"))
-    assert [row.get("UUID", row.get("uuid")) for row in listed] == [ident], listed
-    cli("inspection", "rule", "set", ident, "--priority", "7")
-    shown = json.loads(cli("inspection", "rule", "show", ident, "-f", "json"))
-    assert shown["priority"] == 7 and shown["actions"] == RULE["actions"]
-    cli("inspection", "rule", "delete", ident)
-    assert api.get(f"/v1/inspection_rules/{ident}").status_code == 404
