@@ -23,6 +23,7 @@ from ironworks.db.repos.nodes import NodeRepo
 from ironworks.db.repos.portgroups import PortgroupRepo
 from ironworks.db.repos.ports import PortRepo
 from ironworks.db.repos.projects import ProjectRepo
+from ironworks.db.repos.runbooks import RunbookRepo
 from ironworks.drivers.agent.channel import AgentChannel
 from ironworks.drivers.agent.channel import install as install_agent
 from ironworks.drivers.boot.netboot import install as install_boot
@@ -55,6 +56,11 @@ class Services:
     agent: AgentChannel | None = dataclasses.field(default=None, kw_only=True)
     #: dnsmasq + boot file server (netboot/service.py) when settings name a provisioning interface
     netboot: NetbootService | None = dataclasses.field(default=None, kw_only=True)
+
+    @property
+    def runbooks(self) -> RunbookRepo:
+        """Runbooks (API 1.92): a stateless view over the database, like every repository."""
+        return RunbookRepo(self.db)
 
     # --- questions the API asks; answered by the conductor ----------------------------------------------------
     def conductor_for(self, node: Record) -> str | None:

@@ -117,6 +117,10 @@ class DeployTemplateNotFound(NotFound):
     template = "Deploy template %(template)s could not be found."
 
 
+class RunbookNotFound(NotFound):
+    template = "Runbook %(runbook)s could not be found."
+
+
 class DriverNotFound(NotFound):
     template = "Could not find the following driver(s) or hardware type(s): %(driver_name)s."
 
@@ -185,6 +189,14 @@ class DeployTemplateDuplicateName(Duplicate):
     template = "A deploy template with name %(name)s already exists."
 
 
+class RunbookAlreadyExists(Duplicate):
+    template = "A runbook with UUID %(uuid)s already exists."
+
+
+class RunbookDuplicateName(Duplicate):
+    template = "A runbook with name %(name)s already exists."
+
+
 class NodeLocked(Conflict):
     template = "Node %(node)s is locked by host %(host)s, please retry after the current operation is completed."
 
@@ -195,6 +207,11 @@ class InvalidState(Conflict):
 
 class NodeAssociated(InvalidState):
     template = "Node %(node)s is associated with instance %(instance)s."
+
+
+class RunbookForbidden(IronworksError):  # HTTPForbidden in Ironic (the runbook policies)
+    http_status = 403
+    template = "%(action)s is disallowed by policy"
 
 
 class NodeProtected(IronworksError):  # HTTPForbidden in Ironic

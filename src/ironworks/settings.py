@@ -74,6 +74,7 @@ class Settings:
     #: a YAML/JSON file of built-in inspection rules, applied with the stored ones (Ironic's built_in_rules)
     inspection_rules_builtin_file: str = ""
     rescue_callback_timeout: float = 1800.0
+    service_callback_timeout: float = 1800.0
     power_sync_interval: float = 60.0
     power_sync_workers: int = 8
     heartbeat_interval: float = 10.0

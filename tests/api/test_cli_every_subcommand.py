@@ -32,15 +32,6 @@ from tests.api.helpers import run_openstack
 
 #: subcommands Ironworks does not serve, with the reason (each one is a known gap, not an oversight)
 NOT_SERVED: dict[str, str] = {
-    "baremetal_runbook_create": "runbooks (API 1.92) are not served yet",
-    "baremetal_runbook_delete": "runbooks (API 1.92) are not served yet",
-    "baremetal_runbook_list": "runbooks (API 1.92) are not served yet",
-    "baremetal_runbook_set": "runbooks (API 1.92) are not served yet",
-    "baremetal_runbook_show": "runbooks (API 1.92) are not served yet",
-    "baremetal_runbook_trait_add": "runbooks (API 1.92) are not served yet",
-    "baremetal_runbook_trait_list": "runbooks (API 1.92) are not served yet",
-    "baremetal_runbook_trait_remove": "runbooks (API 1.92) are not served yet",
-    "baremetal_runbook_unset": "runbooks (API 1.92) are not served yet",
     "baremetal_volume_connector_create": "volume connectors/targets (API 1.32) are not served yet",
     "baremetal_volume_connector_delete": "volume connectors/targets (API 1.32) are not served yet",
     "baremetal_volume_connector_list": "volume connectors/targets (API 1.32) are not served yet",
@@ -53,8 +44,6 @@ NOT_SERVED: dict[str, str] = {
     "baremetal_volume_target_set": "volume connectors/targets (API 1.32) are not served yet",
     "baremetal_volume_target_show": "volume connectors/targets (API 1.32) are not served yet",
     "baremetal_volume_target_unset": "volume connectors/targets (API 1.32) are not served yet",
-    "baremetal_node_service": "servicing (API 1.87) and hold steps (1.85) are not served yet",
-    "baremetal_node_unhold": "servicing (API 1.87) and hold steps (1.85) are not served yet",
 }
 
 #: the scenarios run on SQLite only (see the module docstring)
@@ -396,6 +385,39 @@ def test_inspection_rules(cli: Cli) -> None:
     assert [col(r, "uuid") for r in cli("inspection", "rule", "list")] == [rule["uuid"]]
     cli("inspection", "rule", "delete", rule["uuid"], fmt=False)
     assert cli("inspection", "rule", "list") == []
+
+
+@on_sqlite
+def test_runbooks_servicing_and_hold(cli: Cli) -> None:
+    erase = {"interface": "deploy", "step": "erase_devices_metadata", "args": {}, "order": 1}
+    book = cli("runbook", "create", "--name", "CUSTOM_WIPE", "--steps", json.dumps([erase]), "--extra", "row=b")
+    assert (book["name"], book["steps"], book["extra"]) == ("CUSTOM_WIPE", [erase], {"row": "b"})
+    assert [col(b, "name") for b in cli("runbook", "list")] == ["CUSTOM_WIPE"]
+    cli("runbook", "set", "CUSTOM_WIPE", "--extra", "k=v", "--name", "CUSTOM_WIPE2", fmt=False)
+    cli("runbook", "unset", "CUSTOM_WIPE2", "--extra", "row", fmt=False)
+    shown = cli("runbook", "show", book["uuid"])
+    assert (shown["name"], shown["extra"]) == ("CUSTOM_WIPE2", {"k": "v"})
+    cli("runbook", "trait", "add", "CUSTOM_WIPE2", "CUSTOM_T1", "CUSTOM_T2", fmt=False)
+    cli("runbook", "trait", "remove", "CUSTOM_WIPE2", "CUSTOM_T2", fmt=False)
+    assert [col(t, "traits") for t in cli("runbook", "trait", "list", "CUSTOM_WIPE2")] == ["CUSTOM_T1"]
+
+    cli("node", "create", "--driver", "fake-hardware", "--name", "r1")
+    cli("node", "manage", "r1", "--wait", "60", fmt=False)
+    cli("node", "add", "trait", "r1", "CUSTOM_T1", fmt=False)
+    cli("node", "clean", "r1", "--runbook", "CUSTOM_WIPE2", "--wait", "60", fmt=False)
+    assert cli("node", "show", "r1")["driver_internal_info"]["fake_metadata_erased"] is True
+
+    cli("node", "provide", "r1", "--wait", "60", fmt=False)
+    cli("node", "deploy", "r1", "--wait", "60", fmt=False)
+    steps = [{"interface": "vendor", "step": "log_passthrough"}, {"interface": "deploy", "step": "hold"},
+             {"interface": "vendor", "step": "log_passthrough"}]
+    cli("node", "service", "r1", "--service-steps", json.dumps(steps), fmt=False)
+    _wait_field(cli, "r1", "provision_state", "service hold")
+    cli("node", "unhold", "r1", fmt=False)
+    done = _wait_field(cli, "r1", "provision_state", "active")
+    assert done["driver_internal_info"]["fake_vendor_calls"] == 2
+    cli("runbook", "delete", "CUSTOM_WIPE2", fmt=False)
+    assert cli("runbook", "list") == []
 
 
 def _driven_here() -> set[str]:

@@ -87,7 +87,7 @@ def test_unhold_and_service_are_checked_after_the_state_machine(service, api):
     move(api, node, "active")
     with service.client("1.86") as c:
         assert provision(c, node, "service", service_steps=[]).status_code == 406
-    with service.client("1.87") as c:  # servicing is not implemented: refused, honestly, before any change
+    with service.client("1.87") as c:  # deploy.sleep is no service step: refused before any change
         r = provision(c, node, "service", service_steps=[{"interface": "deploy", "step": "sleep"}])
         assert r.status_code == 400, r.text
         assert "not supported" in fault(r)["faultstring"]

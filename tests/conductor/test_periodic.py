@@ -21,7 +21,8 @@ def fast(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServiceUnde
     def start(url: str) -> ServiceUnderTest:
         return ServiceUnderTest(make_settings(
             str(tmp_path), url, deploy_callback_timeout=1.0, clean_callback_timeout=1.0,
-            inspect_callback_timeout=1.0, rescue_callback_timeout=1.0, periodic_interval=0.2,
+            inspect_callback_timeout=1.0, rescue_callback_timeout=1.0, service_callback_timeout=1.0,
+            periodic_interval=0.2,
             power_sync_interval=0.3)).start()
 
     if request.param == "sqlite":
@@ -66,6 +67,22 @@ def test_callback_timeouts(fast: ServiceUnderTest, op: str, target: str, wait_st
         body = _wait_for(api, node, failed_state)
         assert "Timeout reached" in str(body["last_error"])
         assert body["reservation"] is None
+
+
+def test_service_callback_timeout(fast: ServiceUnderTest) -> None:
+    """A service step waiting for a call back that never comes: ``service failed`` (Ironic's
+    ``service_callback_timeout``)."""
+    with fast.client("latest") as api:
+        node = enroll(api)
+        move(api, node, "manage")
+        move(api, node, "provide")
+        move(api, node, "active")
+        step = {"interface": "vendor", "step": "trigger_servicewait"}
+        assert move(api, node, "service", service_steps=[step])["provision_state"] == states.SERVICEWAIT
+        body = _wait_for(api, node, states.SERVICEFAIL)
+        assert "Timeout reached while servicing" in str(body["last_error"])
+        assert "vendor.trigger_servicewait" in str(body["last_error"])
+        assert body["reservation"] is None and body["service_step"] == {}
 
 
 def test_no_timeout_before_its_time(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from ironworks.api.routes import instances as instance_routes
 from ironworks.api.routes import networks as network_routes
 from ironworks.api.routes import node_actions as node_action_routes
 from ironworks.api.routes import projects as project_routes
+from ironworks.api.routes import runbooks as runbook_routes
 from ironworks.api.routes import shards as shard_routes
 from ironworks.api.routes import vendor as vendor_routes
 from ironworks.api.routes import vifs as vif_routes
@@ -48,6 +49,7 @@ ROUTE_MODULES += [shard_routes]
 ROUTE_MODULES += [node_action_routes, conductor_routes]
 ROUTE_MODULES += [vendor_routes, event_routes]
 ROUTE_MODULES += [deploy_template_routes]
+ROUTE_MODULES += [runbook_routes]
 ROUTE_MODULES += [bios_routes, indicator_routes]
 ROUTE_MODULES += [boot_state_routes, vmedia_routes, firmware_routes]
 ROUTE_MODULES += [inspection_routes, inspection_rule_routes]

@@ -133,6 +133,12 @@ RULES: dict[str, Rule] = {
     "baremetal:inspection_rule:create": ADMIN_ONLY,
     "baremetal:inspection_rule:update": ADMIN_ONLY,
     "baremetal:inspection_rule:delete": ADMIN_ONLY,
+    # runbooks have an owner project and a public flag: inventory/runbooks.py shows a project its own and the
+    # public ones, and lets it create (owned by itself) and change only its own (Ironic's RUNBOOK_* defaults)
+    "baremetal:runbook:get": ANY_READER,
+    "baremetal:runbook:create": ANY_MEMBER,
+    "baremetal:runbook:update": ANY_MEMBER,
+    "baremetal:runbook:delete": ANY_MEMBER,
     # networks have an owner project and a shared flag (Neutron's model): api/routes/networks.py shows a
     # non-admin its project's and shared networks only, and lets it change only its project's (issue 12)
     "baremetal:network:get": ANY_READER,

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from ironworks import errors, states
 from ironworks.conductor import fsm, steps
+from ironworks.conductor.flows import service as service_flow
 from ironworks.conductor.service import Conductor, run_sync_event
-from ironworks.conductor.task import Task, begin, load
+from ironworks.conductor.task import Task, acquire, begin, load
 from ironworks.db.models import utcnow
 from ironworks.db.repos.base import Record, is_uuid_like
 from ironworks.drivers.base import BOOT_DEVICES
@@ -34,7 +35,7 @@ TARGET_VERSIONS: dict[str, int] = {
 _LATE_VERBS = {"unhold": mv.UNHOLD, "service": mv.SERVICE}
 
 _BODY_KEYS = {"target": 1, "configdrive": 1, "clean_steps": mv.MANUAL_CLEAN, "deploy_steps": mv.DEPLOY_STEPS,
-              "rescue_password": mv.RESCUE, "disable_ramdisk": 1, "service_steps": mv.SERVICE, "runbook": 92}
+              "rescue_password": mv.RESCUE, "disable_ramdisk": 1, "service_steps": mv.SERVICE, "runbook": 1}
 
 #: provision event -> (intent action, interfaces validated before accepting)
 _ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -47,6 +48,8 @@ _ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "adopt": ("adopt", ()),
     "rescue": ("rescue", ("rescue",)),
     "unrescue": ("unrescue", ("rescue",)),
+    "service": ("service", ("power",)),
+    "unhold": ("unhold", ()),
 }
 
 _ABORT_MESSAGES = {
@@ -54,7 +57,11 @@ _ABORT_MESSAGES = {
     states.INSPECTWAIT: "Inspection was aborted by request.",
     states.RESCUEWAIT: "Rescue operation aborted for node {node}.",
     states.DEPLOYWAIT: "Deploy operation aborted for node {node}.",
+    states.CLEANHOLD: "Clean operation aborted for node {node} on step {step}.",
+    states.DEPLOYHOLD: "Deploy operation aborted for node {node}.",
 }
+#: abort from these ends servicing (flows/service.py)
+_SERVICE_ABORT = (states.SERVICEWAIT, states.SERVICEHOLD, states.SERVICEFAIL)
 
 
 def find(svc: Services, ident: str, version: int) -> Record:
@@ -126,8 +133,11 @@ def _check_disable_ramdisk(target: str, disable_ramdisk: Any, version: int) -> N
         raise errors.Invalid(f"Invalid disable_ramdisk {disable_ramdisk!r}: a boolean is required.")
 
 
-def provision(svc: Services, node: Record, body: dict[str, Any], version: int, request_id: str) -> None:
-    """``PUT /v1/nodes/{node}/states/provision``. Raises the Ironic error of a refused request."""
+def provision(svc: Services, node: Record, body: dict[str, Any], version: int, request_id: str,
+              project: str | None = None) -> None:
+    """``PUT /v1/nodes/{node}/states/provision``. Raises the Ironic error of a refused request.
+
+    ``project`` is the caller's project (None: the operator); it decides which runbooks the caller may use."""
     for key in body:
         if key not in _BODY_KEYS:
             raise errors.Invalid(f"Unknown argument: {key!r}.")
@@ -153,10 +163,15 @@ def provision(svc: Services, node: Record, body: dict[str, Any], version: int, r
     if target == "abort" and current == states.INSPECTWAIT and version < mv.INSPECT_ABORT:
         raise errors.NotAcceptable("Aborting inspection requires API version 1.41.")
     _check_configdrive(target, body.get("configdrive"), version)
-    _check_disable_ramdisk(target, body.get("disable_ramdisk"), version)
     clean_steps, deploy_steps = body.get("clean_steps"), body.get("deploy_steps")
+    service_steps = body.get("service_steps")
+    if body.get("runbook") is not None and not isinstance(body["runbook"], str):
+        raise errors.Invalid(f"Invalid runbook {body['runbook']!r}: a string is required.")
+    if body.get("runbook"):  # API 1.92: the steps (and disable_ramdisk) come from a runbook
+        clean_steps, service_steps, body = runbook_steps(svc, node, target, body, version, project)
+    _check_disable_ramdisk(target, body.get("disable_ramdisk"), version)
     if clean_steps is not None and target != "clean":
-        raise errors.Invalid('"clean_steps" is only valid when setting target provision state to clean')
+        raise errors.Invalid(_only_valid("clean_steps", "clean", body))
     if target == "clean" and not clean_steps:
         raise errors.Invalid('"clean_steps" is required when setting target provision state to clean')
     if deploy_steps and target not in ("active", "rebuild"):  # as Ironic: not with the "deploy" alias
@@ -172,11 +187,43 @@ def provision(svc: Services, node: Record, body: dict[str, Any], version: int, r
         raise errors.NotAcceptable("Aborting a deployment requires API version 1.110.")
     if event == "delete" and node["protected"]:  # Ironic's tear down refuses a protected node (403)
         raise errors.NodeProtected(node=node["uuid"])
-    if target in _LATE_VERBS:
-        mv.require(version, _LATE_VERBS[target], f"Provision target {target!r}")
-        # hold steps and servicing are not implemented by Ironworks' conductor (docs/api-versions.md)
-        raise errors.InvalidParameterValue(f"The provision target {target!r} is not supported by Ironworks.")
-    _start(svc, node, target, event, body, request_id)
+    if target == "unhold":
+        mv.require(version, mv.UNHOLD, "Provision target 'unhold'")
+    if service_steps and target != "service":
+        raise errors.Invalid(_only_valid("service_steps", "service", body))
+    if target == "service":
+        mv.require(version, mv.SERVICE, "Provision target 'service'")
+        if not service_steps:
+            raise errors.Invalid('"service_steps" is required when setting target provision state to service')
+    _start(svc, node, target, event, dict(body, clean_steps=clean_steps, service_steps=service_steps), request_id)
+
+
+def _only_valid(key: str, target: str, body: dict[str, Any]) -> str:
+    if body.get("runbook"):
+        return "\"runbooks\" is only valid when setting target provision state to any of ['clean', 'service']"
+    return f'"{key}" is only valid when setting target provision state to {target}'
+
+
+def runbook_steps(svc: Services, node: Record, target: str, body: dict[str, Any],
+                  version: int, project: str | None) -> tuple[Any, Any, dict[str, Any]]:
+    """Ironic's ``_handle_runbook``: the runbook's steps instead of the user's, if the node may use it (400)."""
+    from ironworks.inventory import runbooks  # imports conductor.steps: imported late, no cycle
+
+    if version < mv.RUNBOOKS:
+        raise errors.NotAcceptable("The 'runbook' argument requires a newer API version.")
+    book = runbooks.usable(svc, body["runbook"], node, version, project)
+    clean_steps, service_steps = body.get("clean_steps"), body.get("service_steps")
+    steps_of_book = runbooks.user_steps(book)
+    if target == "clean":
+        if clean_steps:
+            raise errors.Invalid('Please provide either "clean_steps" or a runbook, but not both.')
+        clean_steps = steps_of_book
+    elif target == "service":
+        if service_steps:
+            raise errors.Invalid('Please provide either "service_steps" or a runbook, but not both.')
+        service_steps = steps_of_book
+    # other targets: as Ironic, the runbook's disable_ramdisk (never null) is then refused with them
+    return clean_steps, service_steps, dict(body, disable_ramdisk=book["disable_ramdisk"])
 
 
 def _start(svc: Services, node: Record, target: str, event: str, body: dict[str, Any], request_id: str) -> None:
@@ -216,6 +263,13 @@ def _start(svc: Services, node: Record, target: str, event: str, body: dict[str,
                 args["template_steps"] = template_steps
         if body.get("configdrive") is not None:
             columns["instance_info"] = {**(node["instance_info"] or {}), "configdrive": body["configdrive"]}
+    if event == "service":
+        no_ramdisk = bool(body.get("disable_ramdisk"))
+        args["service_steps"] = steps.validate_user_service_steps(driver, body["service_steps"], no_ramdisk)
+        args["disable_ramdisk"] = no_ramdisk
+        kwargs["target"] = states.ACTIVE
+    if event == "unhold":
+        kwargs["target"] = node["target_provision_state"]
     if event == "rescue":
         columns["instance_info"] = {**(node["instance_info"] or {}), "rescue_password": body["rescue_password"]}
     if event == "inspect":
@@ -244,11 +298,35 @@ def _abort(svc: Services, node: Record) -> None:
                 f"cannot be aborted.")
 
     state = node["provision_state"]
+    if state in _SERVICE_ABORT:
+        _abort_service(svc, node)
+        return
     step = node["clean_step"] or {}
     message = _ABORT_MESSAGES.get(state, "Operation aborted by request.").format(
         node=node["uuid"], step=f"{step.get('interface')}.{step.get('step')}")
     run_sync_event(_conductor(svc).ctx, node["uuid"], "abort", "abort", check=check, last_error=message,
                    clean_step={})
+
+
+def _abort_service(svc: Services, node: Record) -> None:
+    """Ironic's ``_do_abort`` for servicing: a step that cannot be aborted is flagged ``abort_after``; else the
+    node goes ``service failed`` and then, servicing torn down, back to ``active`` (flows/service.py)."""
+    with acquire(_conductor(svc).ctx, node["uuid"], "abort") as task:
+        state = task.node["provision_state"]
+        if state not in _SERVICE_ABORT:
+            raise errors.InvalidStateRequested(action="abort", node=task.uuid, state=state)
+        if state == states.SERVICEFAIL and task.node["maintenance"]:
+            raise errors.InvalidState(
+                f'Can not abort service on node "{task.uuid}" while it is in maintenance mode. Please remove the '
+                f"node from maintenance prior to issuing the request to abort the service operation.")
+        step = dict(task.node["service_step"] or {})
+        if state != states.SERVICEFAIL and step and not step.get("abortable"):
+            if not step.get("abort_after"):
+                task.write(service_step=dict(step, abort_after=True))
+            return
+        if state != states.SERVICEFAIL:
+            task.process_event("fail", target=states.ACTIVE)
+        service_flow.abort(task)
 
 
 # --- power ------------------------------------------------------------------------------------------------------
@@ -317,7 +395,6 @@ def set_boot_device(svc: Services, node: Record, body: dict[str, Any]) -> None:
         raise errors.InvalidParameterValue(f"Invalid boot device {device} specified.")
     if not isinstance(persistent, bool):
         raise errors.Invalid("'persistent' must be a boolean.")
-    from ironworks.conductor.task import acquire
 
     with acquire(_conductor(svc).ctx, node["uuid"], "set boot device") as task:
         impl = _management(svc, task)

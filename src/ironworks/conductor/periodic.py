@@ -1,8 +1,8 @@
 """Periodic conductor work: callback timeouts and power state sync.
 
 Callback timeouts: a node parked in a wait state (``wait call-back``, ``clean wait``, ``inspect wait``,
-``rescue wait``) longer than the matching ``*_callback_timeout`` setting is failed with ``last_error``, as
-Ironic does. A timeout of 0 disables the check.
+``rescue wait``, ``service wait``) longer than the matching ``*_callback_timeout`` setting is failed with
+``last_error``, as Ironic does. A timeout of 0 disables the check.
 
 Power sync: every ``power_sync_interval`` seconds the power state of each unlocked, non-maintenance node is
 read from its BMC, at most ``power_sync_workers`` at a time. A node without a recorded state gets one. A node
@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -43,6 +43,8 @@ _TIMEOUT_MESSAGES = {
                       "cleaning is running on the node. Failed on step {step}.",
     states.INSPECTWAIT: "Timeout reached while inspecting the node",
     states.RESCUEWAIT: "Timeout reached while waiting for rescue ramdisk callback for node {node}",
+    states.SERVICEWAIT: "Timeout reached while servicing the node. Please check if the ramdisk responsible for the "
+                        "servicing is running on the node. Failed on step {step}.",
 }
 
 
@@ -68,7 +70,8 @@ class Periodic:
     def _timeouts(self) -> dict[str, float]:
         s = self.ctx.settings
         return {states.DEPLOYWAIT: s.deploy_callback_timeout, states.CLEANWAIT: s.clean_callback_timeout,
-                states.INSPECTWAIT: s.inspect_callback_timeout, states.RESCUEWAIT: s.rescue_callback_timeout}
+                states.INSPECTWAIT: s.inspect_callback_timeout, states.RESCUEWAIT: s.rescue_callback_timeout,
+                states.SERVICEWAIT: s.service_callback_timeout}
 
     def check_callback_timeouts(self) -> int:
         failed = 0
@@ -88,10 +91,11 @@ class Periodic:
                         updated = node["provision_updated_at"]
                         if node["provision_state"] != state or updated is None or updated >= limit:
                             continue
-                        step = node["clean_step"] or {}
+                        step = node["service_step" if state == states.SERVICEWAIT else "clean_step"] or {}
                         message = _TIMEOUT_MESSAGES[state].format(
                             node=task.uuid, step=f"{step.get('interface')}.{step.get('step')}" if step else None)
-                        task.fail(message)
+                        columns: dict[str, Any] = {"service_step": {}} if state == states.SERVICEWAIT else {}
+                        task.fail(message, **columns)
                         failed += 1
                 except errors.NodeLocked:
                     continue

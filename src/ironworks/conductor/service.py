@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 
 from ironworks import errors, states
 from ironworks.conductor import fsm
-from ironworks.conductor.flows import adopt, clean, deploy, inspect, power, rescue, teardown, verify
+from ironworks.conductor.flows import adopt, clean, deploy, hold, inspect, power, rescue, service, teardown, verify
 from ironworks.conductor.periodic import Periodic
 from ironworks.conductor.task import NODES, Task, TaskContext, acquire
 from ironworks.conductor.workers import Slot, WorkerPool
@@ -61,6 +61,8 @@ FLOWS: dict[str, Flow] = {
     "rescue": rescue.run,
     "unrescue": rescue.run_unrescue,
     "power": power.run,
+    "service": service.run,
+    "unhold": hold.run,
     # the continuation of a wait state when the ramdisk agent calls back (drivers/agent/resume.py)
     agent_resume.ACTION: agent_resume.run,
     # inspection data posted to /v1/continue_inspection (api/routes/inspection.py)
@@ -175,7 +177,7 @@ class Conductor:
     def _fail(self, task: Task, message: str) -> None:
         try:
             if fsm.is_actionable(task.node["provision_state"], "fail"):
-                task.fail(message, clean_step={}, deploy_step={})
+                task.fail(message, clean_step={}, deploy_step={}, service_step={})
             else:
                 task.write(last_error=message)
                 task.release(error=message)

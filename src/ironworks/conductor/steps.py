@@ -1,12 +1,19 @@
-"""Clean and deploy steps: discovery from the decorated driver methods, ordering, user-step validation, running.
+"""Clean, deploy and service steps: discovery from the decorated driver methods, ordering, validation, running.
 
 A step is a plain dict, the shape Ironic shows in ``clean_step`` / ``deploy_step``::
 
     {"interface": "raid", "step": "create_configuration", "priority": 0, "abortable": False,
      "argsinfo": {...}, "args": {...}}
 
-The decorators themselves live in ``drivers.base`` (``clean_step``, ``deploy_step``) so that drivers do not
-import the conductor; they are re-exported here.
+The decorators themselves live in ``drivers.base`` (``clean_step``, ``deploy_step``, ``service_step``) so that
+drivers do not import the conductor; they are re-exported here.
+
+Reserved steps (Ironic's ``RESERVED_STEP_HANDLER_MAPPING`` plus ``hold`` and ``wait``) are known to no driver
+and may be named on any allowed interface: ``hold`` parks the node in ``<kind> hold`` until ``unhold``;
+``wait`` parks it in the wait state (with ``args.seconds``: sleeps that long, at most
+``MAX_WAIT_STEP_SECONDS``, and goes on); ``power_on`` / ``power_off`` / ``reboot`` act on the power. They are run
+by ``flows.steprunner``. Unlike Ironic 39, whose step validation drops them from the stored plan (so they never
+run), Ironworks keeps them in the plan.
 """
 
 from __future__ import annotations
@@ -15,13 +22,24 @@ import inspect
 from typing import TYPE_CHECKING, Any
 
 from ironworks import errors
-from ironworks.drivers.base import Driver, StepInfo, clean_step, deploy_step
+from ironworks.drivers.base import Driver, StepInfo, clean_step, deploy_step, service_step
 
 if TYPE_CHECKING:
     from ironworks.conductor.task import Task
 
-__all__ = ["clean_step", "deploy_step", "discover", "automated_clean_plan", "deploy_plan",
-           "validate_user_clean_steps", "validate_user_deploy_steps", "validate_template_steps", "execute"]
+__all__ = ["clean_step", "deploy_step", "service_step", "discover", "automated_clean_plan", "deploy_plan",
+           "validate_user_clean_steps", "validate_user_deploy_steps", "validate_user_service_steps",
+           "validate_template_steps", "execute", "RESERVED"]
+
+#: steps the conductor runs itself, whatever the interface named (Ironic's reserved step names)
+RESERVED = ("power_on", "power_off", "reboot", "hold", "wait")
+#: the longest a ``wait`` step with ``seconds`` sleeps (Ironic's ``max_conductor_wait_step_seconds``)
+MAX_WAIT_STEP_SECONDS = 30
+#: interfaces a clean or service step may name (Ironic's CLEANING_INTERFACE_PRIORITY / _STEPS_SCHEMA enum)
+STEP_INTERFACES = ("vendor", "power", "management", "firmware", "deploy", "bios", "raid")
+#: keys of a clean or service step in a request (Ironic's _STEPS_SCHEMA)
+_USER_STEP_KEYS = frozenset({"interface", "step", "args", "order", "execute_on_child_nodes",
+                             "limit_child_node_execution"})
 
 #: interfaces in the order their steps run when priorities tie (Ironic's order)
 INTERFACE_ORDER = ("power", "management", "deploy", "bios", "raid", "firmware", "inspect", "boot", "rescue",
@@ -42,7 +60,7 @@ def discover(driver: Driver, kind: str) -> list[dict[str, Any]]:
                 continue
             step: dict[str, Any] = {"interface": interface, "step": name, "priority": info.priority,
                                     "argsinfo": info.argsinfo, "requires_ramdisk": info.requires_ramdisk}
-            if kind == "clean":
+            if kind in ("clean", "service"):
                 step["abortable"] = info.abortable
             found.append(step)
     return sorted(found, key=lambda s: (-s["priority"], _order(s["interface"]), s["step"]))
@@ -63,7 +81,7 @@ def automated_clean_plan(driver: Driver) -> list[dict[str, Any]]:
 def _check_shape(steps: Any, kind: str, need_priority: bool) -> list[dict[str, Any]]:
     if not isinstance(steps, list) or not steps and kind == "clean":
         raise errors.InvalidParameterValue(f"{kind}_steps must be a non-empty list of steps.")
-    allowed = {"interface", "step", "args", "priority"}
+    allowed = {"interface", "step", "args", "priority"} | ({"order"} if kind == "clean" else set())
     for step in steps:
         if not isinstance(step, dict):
             raise errors.InvalidParameterValue(f"Each {kind} step must be an object, not {step!r}.")
@@ -87,6 +105,13 @@ def _resolve(driver: Driver, kind: str, user_steps: list[dict[str, Any]]) -> lis
     resolved = []
     for user in user_steps:
         key = (user["interface"], user["step"])
+        if user["step"] in RESERVED:  # resolved by the conductor, not the driver (Ironic skips them too)
+            reserved: dict[str, Any] = {"interface": key[0], "step": key[1], "priority": user.get("priority") or 0,
+                                        "argsinfo": None, "requires_ramdisk": False}
+            if kind != "deploy":
+                reserved["abortable"] = True
+            resolved.append((reserved, user))
+            continue
         step = known.get(key)
         if step is None:
             raise errors.InvalidParameterValue(
@@ -100,7 +125,7 @@ def _resolve(driver: Driver, kind: str, user_steps: list[dict[str, Any]]) -> lis
             raise errors.InvalidParameterValue(
                 f"{kind.title()} step {key[0]}.{key[1]} got unexpected argument(s): {', '.join(unexpected)}.")
         missing = sorted(k for k, info in argsinfo.items() if info.get("required") and k not in args)
-        if missing and (kind == "clean" or (user.get("priority") or 0) > 0):  # disabling needs no arguments
+        if missing and (kind != "deploy" or (user.get("priority") or 0) > 0):  # disabling needs no arguments
             raise errors.InvalidParameterValue(
                 f"{kind.title()} step {key[0]}.{key[1]} is missing required argument(s): {', '.join(missing)}.")
         if kind == "deploy" and key == ("deploy", "deploy") and (user.get("priority") or 0) > 0:
@@ -124,6 +149,59 @@ def validate_user_clean_steps(driver: Driver, steps: Any, disable_ramdisk: bool 
             raise errors.InvalidParameterValue(
                 "; ".join(f"clean step {name} requires booting a ramdisk" for name in needing))
     return [_public(step, user.get("args")) for step, user in resolved]
+
+
+def validate_user_service_steps(driver: Driver, steps: Any, disable_ramdisk: bool = False) -> list[dict[str, Any]]:
+    """Servicing (API 1.87): the user's steps, in the user's order, checked as Ironic checks them (400).
+
+    Shape as Ironic's ``_STEPS_SCHEMA`` (interface among ``STEP_INTERFACES``; ``interface``, ``step``, ``args``,
+    ``order`` and the child-node keys only: no ``priority``), then each must be a service step of the node's
+    interfaces (or a reserved step) with valid arguments; with ``disable_ramdisk`` none may need the ramdisk.
+    """
+    _check_user_schema(steps, "service")
+    resolved = _resolve(driver, "service", [{k: v for k, v in s.items() if k in ("interface", "step", "args")}
+                                            for s in steps])
+    if disable_ramdisk:
+        needing = [f"{s['interface']}.{s['step']}" for s, _ in resolved if s["requires_ramdisk"]]
+        if needing:
+            raise errors.InvalidParameterValue(
+                "; ".join(f"service step {name} requires booting a ramdisk" for name in needing))
+    return [dict(_public(step, user.get("args")), requires_ramdisk=step["requires_ramdisk"])
+            for step, user in resolved]
+
+
+def _check_user_schema(steps: Any, kind: str) -> None:
+    """Ironic's ``_check_steps`` with ``_STEPS_SCHEMA``: 400 ``Invalid <kind>_steps: …``."""
+    def bad(reason: str) -> errors.IronworksError:
+        return errors.InvalidParameterValue(f"Invalid {kind}_steps: {reason}")
+
+    if not isinstance(steps, list):
+        raise bad(f"{steps!r} is not of type 'array'")
+    for step in steps:
+        if not isinstance(step, dict):
+            raise bad(f"{step!r} is not of type 'object'")
+        unknown = sorted(set(step) - _USER_STEP_KEYS)
+        if unknown:
+            raise bad(f"Additional properties are not allowed ({', '.join(map(repr, unknown))} "
+                      f"{'was' if len(unknown) == 1 else 'were'} unexpected)")
+        for key in ("interface", "step"):
+            if key not in step:
+                raise bad(f"{key!r} is a required property")
+        if step["interface"] not in STEP_INTERFACES:
+            raise bad(f"{step['interface']!r} is not one of {list(STEP_INTERFACES)!r}")
+        if not isinstance(step["step"], str) or not step["step"]:
+            raise bad(f"{step['step']!r} is not a non-empty string")
+        if not isinstance(step.get("args", {}), dict):
+            raise bad(f"{step['args']!r} is not of type 'object'")
+        order = step.get("order", 0)
+        if not ((isinstance(order, int) and not isinstance(order, bool) and order >= 0)
+                or (isinstance(order, str) and order.isdigit() and order.isascii())):
+            raise bad(f"{order!r} is not valid under any of the given schemas")
+        if "execute_on_child_nodes" in step and not isinstance(step["execute_on_child_nodes"], bool):
+            raise bad(f"{step['execute_on_child_nodes']!r} is not of type 'boolean'")
+        if step.get("execute_on_child_nodes") or "limit_child_node_execution" in step:
+            raise errors.InvalidParameterValue(  # child-node execution is not implemented by Ironworks
+                f"Executing {kind} steps on child nodes is not supported by Ironworks.")
 
 
 def validate_user_deploy_steps(driver: Driver, steps: Any) -> list[dict[str, Any]]:

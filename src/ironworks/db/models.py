@@ -72,6 +72,23 @@ class InspectionRule(TimestampMixin, Base):
     actions: Mapped[list[Any]] = mapped_column(JSON, default=list, nullable=False)
 
 
+class Runbook(TimestampMixin, Base):
+    """A runbook (API 1.92): named steps for manual cleaning and servicing, owned by a project or public;
+    ``traits`` (1.112) are the node traits that allow its use (Ironic keeps steps and traits in side tables)."""
+
+    __tablename__ = "runbooks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    steps: Mapped[list[Any]] = mapped_column(JSON, default=list, nullable=False)
+    disable_ramdisk: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    public: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    owner: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(String(255))
+    traits: Mapped[list[Any]] = mapped_column(JSON, default=list, nullable=False)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+
+
 class Conductor(Base):
     __tablename__ = "conductors"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -54,7 +54,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class StepInfo:
     """What a ``@clean_step`` / ``@deploy_step`` decorator attaches to a method."""
 
-    kind: str  # "clean" or "deploy"
+    kind: str  # "clean", "deploy" or "service"
     priority: int
     abortable: bool = False
     argsinfo: dict[str, dict[str, Any]] | None = None
@@ -88,6 +88,12 @@ def deploy_step(priority: int, argsinfo: dict[str, dict[str, Any]] | None = None
                 requires_ramdisk: bool = True) -> Callable[[F], F]:
     """Declare a method a deploy step. ``priority`` 0 means "only when requested by the user"."""
     return _step("deploy", priority, False, argsinfo, requires_ramdisk)
+
+
+def service_step(priority: int = 0, abortable: bool = False, argsinfo: dict[str, dict[str, Any]] | None = None,
+                 requires_ramdisk: bool = True) -> Callable[[F], F]:
+    """Declare a method a service step (API 1.87): run on an ``active`` node only when a user asks for it."""
+    return _step("service", priority, abortable, argsinfo, requires_ramdisk)
 
 
 def unsupported(task: TaskView, extension: str) -> errors.InvalidParameterValue:
@@ -253,6 +259,13 @@ class DeployInterface(BaseInterface):
         return None
 
     def tear_down_cleaning(self, task: TaskView) -> None: ...
+
+    def prepare_service(self, task: TaskView) -> str | None:
+        """Boot the servicing environment (API 1.87); ``WAIT`` to wait for the agent."""
+        return None
+
+    def tear_down_service(self, task: TaskView) -> None:
+        """Undo ``prepare_service``: the instance boots again."""
 
 
 class InspectInterface(BaseInterface):

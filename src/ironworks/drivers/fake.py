@@ -362,10 +362,17 @@ class FakeVendor(base.VendorInterface):
     def fourth_method_shared_lock(self, task: TaskView, http_method: str, args: dict[str, Any]) -> bool:
         return bool(args.get("bar") == "woof")
 
+    @base.service_step(requires_ramdisk=False)
     @base.passthru(("POST",), description="Test pass-through to wait.")
-    def log_passthrough(self, task: TaskView, http_method: str, args: dict[str, Any]) -> None:
+    def log_passthrough(self, task: TaskView, http_method: str = "POST", args: dict[str, Any] | None = None) -> None:
+        """Counted in ``driver_internal_info.fake_vendor_calls`` (also Ironic's fake service step)."""
         calls = int((task.node.get("driver_internal_info") or {}).get("fake_vendor_calls", 0))
         task.set_internal(fake_vendor_calls=calls + 1)
+
+    @base.service_step()
+    def trigger_servicewait(self, task: TaskView) -> str:
+        """Ironic's fake service step that parks the node in ``service wait`` (nothing calls back)."""
+        return WAIT
 
 
 def _no(kind: str) -> type[base.BaseInterface]:

@@ -34,17 +34,28 @@ _BODY_KEYS = frozenset({"uuid", "name", "steps", "extra"})
 _STEP_KEYS = frozenset({"interface", "step", "args", "priority"})
 
 
-def _bad(message: str) -> errors.IronworksError:
+def schema_error(message: str) -> errors.IronworksError:
+    """A request body that breaks Ironic's JSON schema (deploy templates, runbooks): 400 "Schema error: …"."""
     return errors.InvalidParameterValue(f"Schema error: {message}")
 
 
-def validate_name(name: Any) -> str:
+_bad = schema_error
+
+
+def validate_name(name: Any, what: str = "Deploy template") -> str:
+    """A trait-like name (deploy templates; runbooks before API 1.112)."""
     if not isinstance(name, str):
         raise _bad(f"{name!r} is not of type 'string'")
     try:
         return validate_trait(name)
     except errors.IronworksError as exc:
-        raise errors.InvalidParameterValue(f"Deploy template name must be a valid trait. {exc.message}") from None
+        raise errors.InvalidParameterValue(f"{what} name must be a valid trait. {exc.message}") from None
+
+
+def count_duplicates(steps: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The ``(interface, step)`` pairs named more than once, sorted (Ironic's ``duplicate_steps``)."""
+    counts = Counter((s["interface"], s["step"]) for s in steps)
+    return sorted(key for key, n in counts.items() if n > 1)
 
 
 def _priority(step: dict[str, Any]) -> int:
@@ -84,8 +95,7 @@ def validate_steps(steps: Any) -> list[dict[str, Any]]:
         out.append(
             {"interface": step["interface"], "step": step["step"], "args": step["args"], "priority": _priority(step)}
         )
-    counts = Counter((s["interface"], s["step"]) for s in out)
-    duplicates = sorted(f"{i}.{s}" for (i, s), n in counts.items() if n > 1)
+    duplicates = [f"{i}.{s}" for i, s in count_duplicates(out)]
     if duplicates:
         raise errors.InvalidParameterValue(
             f"Duplicate deploy steps. A deploy template cannot have two steps with the same interface and step "

@@ -62,9 +62,11 @@ AGENT_STATES = (
     states.INSPECTWAIT,
     states.RESCUING,
     states.RESCUEWAIT,
+    states.SERVICING,
+    states.SERVICEWAIT,
 )
 #: states in which a node waits for its agent: the only ones (besides fast track's) where a token is issued
-WAIT_STATES = (states.DEPLOYWAIT, states.CLEANWAIT, states.INSPECTWAIT, states.RESCUEWAIT)
+WAIT_STATES = (states.DEPLOYWAIT, states.CLEANWAIT, states.INSPECTWAIT, states.RESCUEWAIT, states.SERVICEWAIT)
 #: driver_internal_info keys never shown to the agent
 _PRIVATE_KEYS = {TOKEN_HASH, trust.BOOT_SECRET_HASH, trust.USED_SECRET_HASH, trust.AGENT_ADDRESS}
 #: a heartbeat carrying its token only in the body (Ironic's agent) may not be larger than this

@@ -23,7 +23,8 @@ def _states_location(ctx: Ctx) -> dict[str, str]:
 def set_provision_state(ctx: Ctx) -> Any:
     ctx.check_params(())
     node = intake.find(ctx.services, ctx.path_params["node"], ctx.version)
-    intake.provision(ctx.services, node, ctx.json_object(), ctx.version, ctx.request_id)
+    project = None if ctx.identity.is_admin else ctx.identity.project or ""
+    intake.provision(ctx.services, node, ctx.json_object(), ctx.version, ctx.request_id, project)
     return Reply(202, headers=_states_location(ctx))
 
 

@@ -58,7 +58,8 @@ def v1(ctx: Ctx) -> Any:
                             ("conductors", mv.CONDUCTORS), ("allocations", mv.ALLOCATIONS),
                             ("deploy_templates", mv.DEPLOY_TEMPLATES), ("shards", mv.SHARD),
                             ("continue_inspection", mv.CONTINUE_INSPECTION),
-                            ("inspection_rules", mv.INSPECTION_RULES)):
+                            ("inspection_rules", mv.INSPECTION_RULES),
+                            ("runbooks", mv.RUNBOOKS)):
         if ctx.version >= since:
             body[resource] = _links(ctx, resource)
     return body

@@ -21,7 +21,7 @@ from ironworks.configdrive import builder as configdrive
 from ironworks.drivers import base
 from ironworks.drivers.agent import fasttrack, trust
 from ironworks.drivers.agent.channel import AgentChannel
-from ironworks.drivers.base import WAIT, TaskView, clean_step, deploy_step
+from ironworks.drivers.base import WAIT, TaskView, clean_step, deploy_step, service_step
 from ironworks.images import sources
 
 
@@ -162,6 +162,20 @@ class DirectDeploy(_AgentBased, base.DeployInterface):
         if isinstance(boot, base.BootInterface):
             boot.clean_up_ramdisk(task)
 
+    def prepare_service(self, task: TaskView) -> str | None:
+        """Servicing steps that run in the ramdisk (API 1.87) boot it, as cleaning does."""
+        return self.prepare_cleaning(task)
+
+    def tear_down_service(self, task: TaskView) -> None:
+        """The ramdisk goes away and the instance boots from its disk again."""
+        power_off(task)
+        boot = task.driver.get("boot")
+        if isinstance(boot, base.BootInterface):
+            boot.clean_up_ramdisk(task)
+            boot.prepare_instance(task)
+        task.driver.management.set_boot_device(task, "disk", persistent=True)
+        _record_power(task, task.driver.power.set_power_state(task, states.POWER_ON))
+
     @clean_step(priority=99, abortable=True)
     def erase_devices_metadata(self, task: TaskView) -> str | None:
         """Remove partition tables, filesystem/RAID/LVM signatures and md superblocks from every local disk."""
@@ -215,6 +229,23 @@ class AgentRaid(_AgentBased, base.RaidInterface):
     def delete_configuration(self, task: TaskView) -> str | None:
         """Stop and remove every software RAID array and its members' superblocks."""
         return self.channel.send(task, [("delete_configuration", {})])
+
+    _APPLY_ARGS = {
+        "raid_config": {"description": "The RAID configuration to apply.", "required": True},
+        "delete_existing": {"description": "Setting this to 'True' indicates to delete existing RAID configuration "
+                                           "prior to creating the new configuration. Default value is 'True'.",
+                            "required": False},
+    }
+
+    @service_step(priority=0, argsinfo=_APPLY_ARGS)
+    @deploy_step(priority=0, argsinfo=_APPLY_ARGS)
+    def apply_configuration(self, task: TaskView, raid_config: Any, delete_existing: bool = True) -> str | None:
+        """Ironic's agent RAID ``apply_configuration`` (a deploy and service step): build ``raid_config`` in the
+        ramdisk, after removing the existing arrays unless ``delete_existing`` is false."""
+        self.validate_raid_config(task, raid_config)
+        commands: list[tuple[str, dict[str, Any]]] = [("delete_configuration", {})] if delete_existing else []
+        commands.append(("create_configuration", {"target_raid_config": raid_config}))
+        return self.channel.send(task, commands)
 
 
 class AgentInspect(_AgentBased, base.InspectInterface):

@@ -33,7 +33,8 @@ LOG = logging.getLogger(__name__)
 
 ACTION = "agent resume"
 #: wait state -> what continues it
-RESUMABLE = {states.DEPLOYWAIT: "deploy", states.CLEANWAIT: "clean", states.INSPECTWAIT: "inspect"}
+RESUMABLE = {states.DEPLOYWAIT: "deploy", states.CLEANWAIT: "clean", states.INSPECTWAIT: "inspect",
+             states.SERVICEWAIT: "service"}
 GIB = 1024 ** 3
 
 
@@ -81,7 +82,7 @@ def _failure(command: dict[str, Any]) -> str:
 
 def run(task: Task, args: dict[str, Any]) -> None:
     """The ``agent resume`` flow: apply the awaited results, then continue the interrupted flow."""
-    from ironworks.conductor.flows import clean, deploy, inspect  # the conductor imports this module
+    from ironworks.conductor.flows import clean, deploy, inspect, service  # the conductor imports this module
 
     waiting = list((task.node["driver_internal_info"] or {}).get(WAITING) or [])
     with task.ctx.db.read() as session:
@@ -98,6 +99,8 @@ def run(task: Task, args: dict[str, Any]) -> None:
         deploy.resume(task)
     elif kind == "clean":
         clean.resume(task)
+    elif kind == "service":
+        service.resume(task)
     elif kind == "inspect":
         inspect.finish_agent_inspection(task)  # inspection rules, power off, ``done``
     else:

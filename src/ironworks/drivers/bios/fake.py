@@ -13,7 +13,7 @@ from typing import Any
 
 from ironworks import errors
 from ironworks.drivers import base
-from ironworks.drivers.base import TaskView, clean_step, deploy_step
+from ironworks.drivers.base import TaskView, clean_step, deploy_step, service_step
 from ironworks.drivers.bios import parse_settings, record
 
 FIRMWARE_KEY = "fake_bios"
@@ -120,6 +120,7 @@ class FakeBios(base.BiosInterface):
         firmware = self._firmware(task)
         record(task, {name: {"value": firmware.get(name), **REGISTRY[name][1]} for name in REGISTRY})
 
+    @service_step(priority=0, requires_ramdisk=False, argsinfo=_SETTINGS_ARG)
     @clean_step(priority=0, requires_ramdisk=False, argsinfo=_SETTINGS_ARG)
     @deploy_step(priority=0, requires_ramdisk=False, argsinfo=_SETTINGS_ARG)
     def apply_configuration(self, task: TaskView, settings: Any) -> None:
@@ -128,6 +129,7 @@ class FakeBios(base.BiosInterface):
         task.set_internal(**{FIRMWARE_KEY: {**self._firmware(task), **wanted}})
         self.cache_bios_settings(task)
 
+    @service_step(priority=0, requires_ramdisk=False)
     @clean_step(priority=0, requires_ramdisk=False)
     @deploy_step(priority=0, requires_ramdisk=False)
     def factory_reset(self, task: TaskView) -> None:

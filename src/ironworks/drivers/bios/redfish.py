@@ -18,7 +18,7 @@ from typing import Any
 
 from ironworks import errors
 from ironworks.drivers import base
-from ironworks.drivers.base import TaskView, clean_step, deploy_step
+from ironworks.drivers.base import TaskView, clean_step, deploy_step, service_step
 from ironworks.drivers.bios import parse_settings, record
 from ironworks.drivers.redfish.interfaces import _RedfishBase
 
@@ -40,6 +40,7 @@ class RedfishBios(_RedfishBase, base.BiosInterface):
         if reboot is not None:
             reboot(task)
 
+    @service_step(priority=0, requires_ramdisk=False, argsinfo=_SETTINGS_ARG)
     @clean_step(priority=0, requires_ramdisk=False, argsinfo=_SETTINGS_ARG)
     @deploy_step(priority=0, requires_ramdisk=False, argsinfo=_SETTINGS_ARG)
     def apply_configuration(self, task: TaskView, settings: Any) -> None:
@@ -63,6 +64,7 @@ class RedfishBios(_RedfishBase, base.BiosInterface):
         if missed:
             raise errors.DriverError(reason=f"The BMC did not apply BIOS setting(s): {', '.join(missed)}")
 
+    @service_step(priority=0, requires_ramdisk=False)
     @clean_step(priority=0, requires_ramdisk=False)
     @deploy_step(priority=0, requires_ramdisk=False)
     def factory_reset(self, task: TaskView) -> None:
