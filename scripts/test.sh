@@ -4,11 +4,12 @@
 # With CI set (.ci/run sets CI=true) a skip not named in tests/skip_allowlist.toml fails the run; without it,
 # skips are allowed and the summary lists, in red, each one CI would fail.
 #
-# Without arguments the suite runs as two pytest processes side by side: the tests that boot virtual machines
-# (markers vm, lab: QEMU under TCG, mostly waiting on one emulated CPU) and everything else (API, drivers, agent
-# on loop devices). They share nothing but PostgreSQL (each service gets its own database) and the image and
-# ramdisk caches (built under a file lock); every namespace, port and directory is per test. The VM half's
-# output follows the other half's; the run fails if either half fails. With arguments: one process, as given.
+# Without arguments the suite runs as two pytest processes side by side: one runs the tests that boot virtual
+# machines (markers vm, lab: QEMU under TCG), the other everything else (API, drivers, agent on loop devices) and
+# then the VM tests marked `late`, so that both take about as long. They share nothing but PostgreSQL (each
+# service gets its own database) and the image and ramdisk caches (built under a file lock); every namespace, port
+# and directory is per test. The VM process's output follows the other's; the run fails if any part fails. With
+# arguments: one process, as given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -21,17 +22,20 @@ if (($#)); then
 fi
 
 vm_log=$(mktemp -t ironworks-vm-tests.XXXXXX.log)
-"${PYTEST[@]}" -m "vm or lab" >"$vm_log" 2>&1 &
+"${PYTEST[@]}" -m "(vm or lab) and not late" >"$vm_log" 2>&1 &
 vm_pid=$!
 trap 'kill "$vm_pid" 2>/dev/null || true' INT TERM
 
 echo "=== tests without virtual machines (the VM and lab tests run alongside: $vm_log) ==="
 rest_rc=0
 "${PYTEST[@]}" -m "not vm and not lab" || rest_rc=$?
+echo "=== VM tests marked late ==="
+late_rc=0
+"${PYTEST[@]}" -m "late" || late_rc=$?
 
 echo "=== tests with virtual machines (markers vm, lab) ==="
 tail -n +1 -f --pid="$vm_pid" "$vm_log"
 vm_rc=0
 wait "$vm_pid" || vm_rc=$?
-echo "=== not vm/lab: exit $rest_rc; vm/lab: exit $vm_rc ==="
-((rest_rc == 0 && vm_rc == 0))
+echo "=== not vm/lab: exit $rest_rc; late VM tests: exit $late_rc; other vm/lab: exit $vm_rc ==="
+((rest_rc == 0 && late_rc == 0 && vm_rc == 0))

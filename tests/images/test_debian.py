@@ -17,7 +17,7 @@ from ironworks.configdrive.userdata import RootLogin
 from ironworks.lab.qemu import Disk, Nic, QemuVm, UserNet
 from tests.images.conftest import boot_spec, ed25519_public_key, fingerprint, require_build_tools
 
-pytestmark = [pytest.mark.vm, pytest.mark.timeout(2400)]
+pytestmark = [pytest.mark.vm, pytest.mark.timeout(2400), pytest.mark.late]  # late: scripts/test.sh balances its two processes
 MAC = "52:54:00:1d:eb:01"
 
 

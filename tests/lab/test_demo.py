@@ -33,7 +33,7 @@ from ironworks.lab.qemu import Disk, QemuVm
 from tests.fixtures.servers import free_port
 from tests.images.conftest import boot_spec
 
-pytestmark = [pytest.mark.vm, pytest.mark.lab, pytest.mark.timeout(3600)]
+pytestmark = [pytest.mark.vm, pytest.mark.lab, pytest.mark.timeout(3600), pytest.mark.late]  # late: scripts/test.sh balances its two processes
 
 
 class Demo:
