@@ -12,6 +12,7 @@ from ironworks import errors, states
 from ironworks.identifiers import is_valid_logical_name, normalize_uuid
 from ironworks.logs import MASK, mask_secrets, mask_url_credentials
 from ironworks.resources import microversion as mv
+from ironworks.resources.schemas.network_data import validate_network_data
 
 JsonDict = dict[str, Any]
 BoolLike = StrictBool | StrictStr
@@ -239,6 +240,8 @@ def normalize_common(values: dict[str, Any], version: int) -> dict[str, Any]:
     for key in ("driver_info", "properties", "extra", "instance_info", "network_data"):
         if key in out and out[key] is None:
             out[key] = {}
+    if out.get("network_data"):  # as Ironic: a non-empty document must follow the network_data schema (1.66)
+        validate_network_data(out["network_data"])
     for key in ("automated_clean", "maintenance", "console_enabled", "retired", "disable_power_off",
                 "secure_boot", "protected"):
         if key in out:
