@@ -153,3 +153,25 @@ def test_driver_type_and_detail_from_1_30(service, api):
     detailed = {d["name"]: d for d in api.get("/v1/drivers?detail=true").json()["drivers"]}
     assert detailed["ipmi"]["default_power_interface"] == "ipmitool"
     assert "ipmitool" in detailed["ipmi"]["enabled_power_interfaces"]
+
+
+def test_json_suffix_is_stripped_below_1_91_with_the_legacy_header(service, api):
+    web = make_node(api, name="web")
+    dotted = make_node(api, name="db.json")
+    legacy = {"X-OpenStack-Ironic-API-Version": "1.90"}
+    with service.client(None) as c:
+        assert c.get("/v1/nodes/web.json", headers=legacy).json()["uuid"] == web["uuid"]
+        assert c.get("/v1/nodes/web/ports.json", headers=legacy).json() == {"ports": []}
+        # a name that itself ends in .json: the stripped name is not found, so the name as sent is looked up
+        assert c.get("/v1/nodes/db.json", headers=legacy).json()["uuid"] == dotted["uuid"]
+        r = c.patch("/v1/nodes/web.json", headers=legacy, json=[{"op": "add", "path": "/extra/a", "value": 1}])
+        assert r.status_code == 200 and r.json()["extra"] == {"a": 1}, r.text
+        r = c.patch("/v1/nodes/db.json", headers=legacy, json=[{"op": "add", "path": "/extra/b", "value": 2}])
+        assert r.status_code == 200 and r.json()["extra"] == {"b": 2}, r.text  # the body was replayed
+        assert c.get("/v1/nodes/nope.json", headers=legacy).status_code == 404
+        # from 1.91, or with the standard header only: nothing is stripped
+        for headers in ({"X-OpenStack-Ironic-API-Version": "1.91"}, {"OpenStack-API-Version": "baremetal 1.90"}):
+            r = c.get("/v1/nodes/web.json", headers=headers)
+            assert r.status_code == 404, (headers, r.text)
+            fault(r)
+            assert c.get("/v1/nodes/db.json", headers=headers).json()["uuid"] == dotted["uuid"]

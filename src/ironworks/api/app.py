@@ -12,6 +12,7 @@ from starlette.responses import Response
 from ironworks import errors
 from ironworks.api.common import error_response, version_headers
 from ironworks.api.guard import RequestGuard
+from ironworks.api.json_suffix import JsonSuffix
 from ironworks.api.routes import agent, chassis, drivers, nodes, portgroups, ports, provision, root
 from ironworks.api.routes import allocations as allocation_routes
 from ironworks.api.routes import audit as audit_routes
@@ -75,6 +76,8 @@ def create_app(services: Services) -> Starlette:
     app.state.services = services
     from ironworks.auth import setup as auth_setup
 
+    # innermost: before 1.91, /v1/nodes/web.json is node "web" (authenticated and audited once, outside it)
+    app.add_middleware(JsonSuffix)
     auth_setup.install(app, services)  # authentication (http_basic) and the audit log, around every route
     # outermost (added last): NUL bytes and oversized bodies are refused before authentication sees them
     app.add_middleware(RequestGuard, max_body_bytes=services.settings.max_request_body_bytes)  # type: ignore[arg-type]
