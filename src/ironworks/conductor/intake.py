@@ -134,10 +134,11 @@ def _check_disable_ramdisk(target: str, disable_ramdisk: Any, version: int) -> N
 
 
 def provision(svc: Services, node: Record, body: dict[str, Any], version: int, request_id: str,
-              project: str | None = None) -> None:
+              project: str | None = None, requester: dict[str, str | None] | None = None) -> None:
     """``PUT /v1/nodes/{node}/states/provision``. Raises the Ironic error of a refused request.
 
-    ``project`` is the caller's project (None: the operator); it decides which runbooks the caller may use."""
+    ``project`` is the caller's project (None: the operator); it decides which runbooks the caller may use.
+    ``requester`` (user, project) is recorded with the node history entries the operation writes."""
     for key in body:
         if key not in _BODY_KEYS:
             raise errors.Invalid(f"Unknown argument: {key!r}.")
@@ -195,7 +196,8 @@ def provision(svc: Services, node: Record, body: dict[str, Any], version: int, r
         mv.require(version, mv.SERVICE, "Provision target 'service'")
         if not service_steps:
             raise errors.Invalid('"service_steps" is required when setting target provision state to service')
-    _start(svc, node, target, event, dict(body, clean_steps=clean_steps, service_steps=service_steps), request_id)
+    _start(svc, node, target, event, dict(body, clean_steps=clean_steps, service_steps=service_steps), request_id,
+           requester or {})
 
 
 def _only_valid(key: str, target: str, body: dict[str, Any]) -> str:
@@ -226,7 +228,8 @@ def runbook_steps(svc: Services, node: Record, target: str, body: dict[str, Any]
     return clean_steps, service_steps, dict(body, disable_ramdisk=book["disable_ramdisk"])
 
 
-def _start(svc: Services, node: Record, target: str, event: str, body: dict[str, Any], request_id: str) -> None:
+def _start(svc: Services, node: Record, target: str, event: str, body: dict[str, Any], request_id: str,
+           requester: dict[str, str | None]) -> None:
     conductor = _conductor(svc)
     ctx = conductor.ctx
     if event == "manage" and node["provision_state"] != states.ENROLL:
@@ -241,7 +244,7 @@ def _start(svc: Services, node: Record, target: str, event: str, body: dict[str,
     else:
         action, kinds = _ACTIONS[event]
     _validate_interfaces(svc, node, kinds, target)
-    args: dict[str, Any] = {}
+    args: dict[str, Any] = {k: v for k, v in requester.items() if v}  # user, project: for the node history
     columns: dict[str, Any] = {"last_error": None}
     kwargs: dict[str, Any] = {}
     driver = svc.drivers.driver_for(node)
@@ -333,7 +336,8 @@ def _abort_service(svc: Services, node: Record) -> None:
 POWER_TARGETS = (states.POWER_ON, states.POWER_OFF, states.REBOOT, states.SOFT_REBOOT, states.SOFT_POWER_OFF)
 
 
-def set_power(svc: Services, node: Record, body: dict[str, Any], version: int, request_id: str) -> None:
+def set_power(svc: Services, node: Record, body: dict[str, Any], version: int, request_id: str,
+              requester: dict[str, str | None] | None = None) -> None:
     unknown = set(body) - {"target", "timeout"}
     if unknown:
         raise errors.Invalid(f"Unknown argument(s): {', '.join(sorted(unknown))}.")
@@ -354,7 +358,7 @@ def set_power(svc: Services, node: Record, body: dict[str, Any], version: int, r
     _validate_interfaces(svc, node, ("power",), "power")
     conductor = _conductor(svc)
     expected = states.POWER_OFF if target in (states.POWER_OFF, states.SOFT_POWER_OFF) else states.POWER_ON
-    args = {"target": target, "timeout": timeout}
+    args = {"target": target, "timeout": timeout, **{k: v for k, v in (requester or {}).items() if v}}
     slot = conductor.reserve_worker()
     try:
         task = begin(conductor.ctx, node["uuid"], event=None, purpose=f"power {target}", action="power", args=args,

@@ -116,6 +116,8 @@ class Task:
         self.held = True
         self.handed_off = False
         self._driver: Driver | None = None
+        #: who asked (``user``, ``project``), recorded with the node history entries this task writes
+        self.requester: dict[str, str | None] = {}
 
     @property
     def driver(self) -> Driver:
@@ -171,7 +173,7 @@ class Task:
     def record(self, event: str, event_type: str, severity: str = history.ERROR) -> None:
         with self.ctx.write() as session:
             history.add(session, node_id=self.node["id"], event=event, event_type=event_type, severity=severity,
-                        conductor=self.ctx.name)
+                        conductor=self.ctx.name, node=self.node, **self.requester)
 
     # --- the state machine ---------------------------------------------------------------------------------
     def process_event(
@@ -205,7 +207,7 @@ class Task:
                 self._guarded_update(sess, values)
             if dest in states.FAILURE_STATES and values.get("last_error"):
                 history.add(sess, node_id=self.node["id"], event=values["last_error"], event_type=current,
-                            conductor=self.ctx.name)
+                            conductor=self.ctx.name, node=self.node, **self.requester)
             if release and self.intent_id is not None:
                 intents.finish(sess, self.intent_id,
                                error=values.get("last_error") if dest in states.FAILURE_STATES else None)
@@ -316,6 +318,7 @@ def begin(
 
     def start(session: Session, node: Record) -> Task:
         task = Task(ctx, node, purpose)
+        task.requester = {k: args[k] for k in ("user", "project") if isinstance(args.get(k), str)}
         if event is not None:
             task.process_event(event, target=target, session=session, reserve=True, **columns)
         else:

@@ -254,6 +254,39 @@ class NodeHistory(Base):
     user: Mapped[str | None] = mapped_column(String(32))
     conductor: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    #: API 1.113 / 1.115: the project that asked, the node's states when recorded, seconds in that state
+    project: Mapped[str | None] = mapped_column(String(255))
+    state: Mapped[str | None] = mapped_column(String(15))
+    target_provision_state: Mapped[str | None] = mapped_column(String(15))
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+
+
+class VolumeConnector(TimestampMixin, Base):
+    """A node's storage initiator (API 1.32): ``type`` + ``connector_id`` unique."""
+
+    __tablename__ = "volume_connectors"
+    __table_args__ = (UniqueConstraint("type", "connector_id", name="uniq_volumeconnectors0type0connector_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False, index=True)
+    type: Mapped[str] = mapped_column(String(32), nullable=False)
+    connector_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+
+
+class VolumeTarget(TimestampMixin, Base):
+    """A volume a node boots from or attaches (API 1.32): ``node`` + ``boot_index`` unique."""
+
+    __tablename__ = "volume_targets"
+    __table_args__ = (UniqueConstraint("node_id", "boot_index", name="uniq_volumetargets0node_id0boot_index"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"), nullable=False, index=True)
+    volume_type: Mapped[str] = mapped_column(String(64), nullable=False)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    boot_index: Mapped[int] = mapped_column(Integer, nullable=False)
+    volume_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
 
 
 class AgentCommand(Base):

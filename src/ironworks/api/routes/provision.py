@@ -20,18 +20,24 @@ def _states_location(ctx: Ctx) -> dict[str, str]:
     return {"Location": f"{ctx.base_url}/v1/nodes/{ctx.path_params['node']}/states"}
 
 
+def _requester(ctx: Ctx) -> dict[str, str | None]:
+    """Who asked: recorded with the node history entries the request leads to (API 1.78 user, 1.113 project)."""
+    return {"user": ctx.identity.user, "project": ctx.identity.project}
+
+
 def set_provision_state(ctx: Ctx) -> Any:
     ctx.check_params(())
     node = intake.find(ctx.services, ctx.path_params["node"], ctx.version)
     project = None if ctx.identity.is_admin else ctx.identity.project or ""
-    intake.provision(ctx.services, node, ctx.json_object(), ctx.version, ctx.request_id, project)
+    intake.provision(ctx.services, node, ctx.json_object(), ctx.version, ctx.request_id, project,
+                     requester=_requester(ctx))
     return Reply(202, headers=_states_location(ctx))
 
 
 def set_power_state(ctx: Ctx) -> Any:
     ctx.check_params(())
     node = intake.find(ctx.services, ctx.path_params["node"], ctx.version)
-    intake.set_power(ctx.services, node, ctx.json_object(), ctx.version, ctx.request_id)
+    intake.set_power(ctx.services, node, ctx.json_object(), ctx.version, ctx.request_id, _requester(ctx))
     return Reply(202, headers=_states_location(ctx))
 
 
@@ -90,11 +96,11 @@ def _history_item(ctx: Ctx, node: Record, item: Record, detail: bool) -> dict[st
     }
     if detail:
         out.update(event_type=item["event_type"], conductor=item["conductor"], user=item["user"])
-        # 1.113 / 1.115 fields: Ironworks does not record them (yet), so they are unknown (null)
         if ctx.version >= mv.HISTORY_PROJECT:
-            out["project"] = None
+            out["project"] = item["project"]
         if ctx.version >= mv.HISTORY_FIELDS:
-            out.update(state=None, target_provision_state=None, duration_seconds=None)
+            out.update(state=item["state"], target_provision_state=item["target_provision_state"],
+                       duration_seconds=item["duration_seconds"])
     return out
 
 
