@@ -36,6 +36,7 @@ from ironworks.api.routes import shards as shard_routes
 from ironworks.api.routes import vendor as vendor_routes
 from ironworks.api.routes import vifs as vif_routes
 from ironworks.api.routes import vmedia as vmedia_routes
+from ironworks.api.routes import volume as volume_routes
 from ironworks.api.versioning import ApiEnvelope
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ ROUTE_MODULES += [runbook_routes]
 ROUTE_MODULES += [bios_routes, indicator_routes]
 ROUTE_MODULES += [boot_state_routes, vmedia_routes, firmware_routes]
 ROUTE_MODULES += [inspection_routes, inspection_rule_routes]
+ROUTE_MODULES += [volume_routes]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -128,6 +128,21 @@ _R: list[tuple[str, str, Actions, str | None]] = [
     ("DELETE", "/v1/portgroups/{portgroup}", "baremetal:portgroup:delete", "portgroup"),
     ("GET", "/v1/nodes/{node}/portgroups", "baremetal:portgroup:list", "node"),
     ("GET", "/v1/nodes/{node}/portgroups/detail", "baremetal:portgroup:list", "node"),
+    # volume connectors and targets (API 1.32): their node decides; lists are filtered by project
+    ("GET", "/v1/volume", "baremetal:volume:get", None),
+    ("GET", "/v1/nodes/{node}/volume", "baremetal:volume:get", None),
+    *(entry for kind, param in (("connectors", "connector"), ("targets", "target")) for entry in (
+        ("GET", f"/v1/volume/{kind}", "baremetal:volume:list", None),
+        ("POST", f"/v1/volume/{kind}", "baremetal:volume:create", None),
+        ("GET", f"/v1/volume/{kind}/{{{param}}}", "baremetal:volume:get", param),
+        ("PATCH", f"/v1/volume/{kind}/{{{param}}}", "baremetal:volume:update", param),
+        ("DELETE", f"/v1/volume/{kind}/{{{param}}}", "baremetal:volume:delete", param),
+        ("GET", f"/v1/nodes/{{node}}/volume/{kind}", "baremetal:volume:list", "node"),
+        ("POST", f"/v1/nodes/{{node}}/volume/{kind}", "baremetal:volume:create", None),
+        ("GET", f"/v1/nodes/{{node}}/volume/{kind}/{{{param}}}", "baremetal:volume:get", param),
+        ("PATCH", f"/v1/nodes/{{node}}/volume/{kind}/{{{param}}}", "baremetal:volume:update", param),
+        ("DELETE", f"/v1/nodes/{{node}}/volume/{kind}/{{{param}}}", "baremetal:volume:delete", param),
+    )),
     # infrastructure and the audit log
     ("GET", "/v1/chassis", "baremetal:chassis:get", None),
     ("GET", "/v1/chassis/detail", "baremetal:chassis:get", None),
@@ -202,7 +217,8 @@ _R: list[tuple[str, str, Actions, str | None]] = [
 ROUTES: dict[tuple[str, str], tuple[Actions, str | None]] = {(m, p): (a, t) for m, p, a, t in _R}
 
 #: the rule that decides whether a caller may know a target exists at all
-VISIBLE = {"node": N + "get", "port": "baremetal:port:get", "portgroup": "baremetal:portgroup:get"}
+VISIBLE = {"node": N + "get", "port": "baremetal:port:get", "portgroup": "baremetal:portgroup:get",
+           "connector": "baremetal:volume:get", "target": "baremetal:volume:get"}
 
 
 def _load(ctx: Ctx, kind: str) -> tuple[Record, Record]:
@@ -215,6 +231,11 @@ def _load(ctx: Ctx, kind: str) -> tuple[Record, Record]:
     if kind == "node":
         node = node_inventory.find(ctx.services, ident, ctx.version)
         return node, node
+    if kind in ("connector", "target"):
+        from ironworks.inventory import volume as volume_inventory
+
+        found = volume_inventory.find(ctx.services, ident, target=kind == "target")
+        return found, ctx.services.nodes.get(found["node_uuid"])
     found = (port_inventory.find(ctx.services, ident, ctx.version) if kind == "port"
              else pg_inventory.find(ctx.services, ident))
     return found, ctx.services.nodes.get(found["node_uuid"])
@@ -225,6 +246,10 @@ def _not_found(kind: str, ident: str) -> errors.IronworksError:
         return errors.PortNotFound(port=ident)
     if kind == "portgroup":
         return errors.PortgroupNotFound(portgroup=ident)
+    if kind in ("connector", "target"):
+        from ironworks.db.repos.volume import VolumeConnectorNotFound, VolumeTargetNotFound
+
+        return VolumeTargetNotFound(target=ident) if kind == "target" else VolumeConnectorNotFound(connector=ident)
     return errors.NodeNotFound(node=ident)
 
 

@@ -117,6 +117,14 @@ RULES: dict[str, Rule] = {
     "baremetal:portgroup:create": ADMIN_ONLY,
     "baremetal:portgroup:update": ADMIN_ONLY,
     "baremetal:portgroup:delete": ADMIN_ONLY,
+    # volume connectors and targets follow their node (Ironic's owner/lessee *admin* rules: operators here);
+    # reading a target's properties is the operator's (Ironic: system reader or admin)
+    "baremetal:volume:list": ANY_READER,
+    "baremetal:volume:get": PROJECT_READER,
+    "baremetal:volume:create": ADMIN_ONLY,
+    "baremetal:volume:update": OWNER_MEMBER,
+    "baremetal:volume:delete": ADMIN_ONLY,
+    "baremetal:volume:view_target_properties": ADMIN_ONLY,
     # infrastructure: operators only (Ironic: system scope)
     "baremetal:chassis:get": ADMIN_ONLY,
     "baremetal:chassis:create": ADMIN_ONLY,

@@ -59,7 +59,8 @@ def v1(ctx: Ctx) -> Any:
                             ("deploy_templates", mv.DEPLOY_TEMPLATES), ("shards", mv.SHARD),
                             ("continue_inspection", mv.CONTINUE_INSPECTION),
                             ("inspection_rules", mv.INSPECTION_RULES),
-                            ("runbooks", mv.RUNBOOKS)):
+                            ("runbooks", mv.RUNBOOKS),
+                            ("volume", mv.VOLUME)):
         if ctx.version >= since:
             body[resource] = _links(ctx, resource)
     return body
