@@ -84,6 +84,9 @@ class Services:
 
                 dhcp.sync(self)  # DHCP per network: serve the provisioning/cleaning/rescue network records
             conductor.start()
+            from ironworks.scheduler import allocation
+
+            allocation.resume(self)  # allocations a crash left "allocating" (as Ironic's conductor start)
         return conductor
 
     def validate_node(self, node: Record) -> dict[str, Any]:

@@ -161,6 +161,9 @@ class Settings:
     #: nodes a non-admin project may hold through allocations (and servers) at once; 0: unlimited. Per project:
     #: ``max_allocations`` of /v1/projects/{id} (docs/scheduling.md)
     max_allocations_per_project: int = 0
+    #: POST /v1/allocations claims the node within the request and answers ``active``/``error`` (opt-in); by
+    #: default it answers ``allocating`` and the claim follows at once in a worker, as Ironic (docs/scheduling.md)
+    allocation_immediate: bool = False
     #: VLANs handed to networks that members create: "[physical_network:]first:last" entries; empty: members
     #: cannot create networks (docs/networking.md)
     tenant_vlan_ranges: tuple[str, ...] = ()

@@ -92,3 +92,32 @@ def baremetal_cli(url: str) -> Callable[..., str]:
         return out
 
     return cli
+
+
+def wait_for_allocation(client: httpx.Client, ident: str, timeout: float = 30.0) -> dict[str, Any]:
+    """As openstacksdk's ``wait_for_allocation``: poll the allocation until it leaves ``allocating``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        r = client.get(f"/v1/allocations/{ident}")
+        assert r.status_code == 200, r.text
+        if r.json()["state"] != "allocating":
+            return dict(r.json())
+        assert time.monotonic() < deadline, f"allocation {ident} still allocating after {timeout} s"
+        time.sleep(0.02)
+
+
+def post_allocation(client: httpx.Client, body: Any, **kwargs: Any) -> httpx.Response:
+    """``POST /v1/allocations`` as an Ironic client makes it: a 201 says ``allocating`` (no node yet) unless it
+    is a backfill; then the allocation is polled until processed. Returns the answer with the processed
+    allocation as its body (``Location`` kept); any other answer as it came."""
+    r = client.post("/v1/allocations", json=body, **kwargs)
+    if r.status_code != 201:
+        return r
+    first = r.json()
+    if isinstance(body, dict) and body.get("node") is not None:  # a backfill is answered at once, as Ironic
+        return r
+    assert first["state"] == "allocating" and first["node_uuid"] is None, first
+    final = wait_for_allocation(client, first["uuid"])
+    return httpx.Response(201, json=final, headers={"Location": r.headers["Location"]}, request=r.request)

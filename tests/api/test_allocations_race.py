@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
+from tests.api.helpers import post_allocation
 from tests.fixtures.servers import ServiceUnderTest, make_settings
 from tests.scheduler.helpers import bulk_available
 
@@ -25,8 +26,7 @@ def test_racing_allocations_never_share_a_node(service):
     def worker(i: int) -> None:
         with service.client("latest") as client:
             start.wait()
-            r = client.post(
-                "/v1/allocations", json={"resource_class": "race", "traits": ["CUSTOM_RACE"], "name": f"race-{i}"}
+            r = post_allocation(client, {"resource_class": "race", "traits": ["CUSTOM_RACE"], "name": f"race-{i}"}
             )
             with lock:
                 if r.status_code == 201:
@@ -68,7 +68,7 @@ def test_two_services_on_one_database_never_share_a_node(service, tmp_path):
             target = service if i % 2 else other
             with target.client("latest") as client:
                 start.wait()
-                r = client.post("/v1/allocations", json={"resource_class": "race"})
+                r = post_allocation(client, {"resource_class": "race"})
                 assert r.status_code == 201, r.text
                 with lock:
                     results.append(r.json())

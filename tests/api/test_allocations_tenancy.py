@@ -6,7 +6,7 @@ unowned shared node, one owned by ``beta`` and one owned by ``gamma`` but leased
 
 from __future__ import annotations
 
-from tests.api.helpers import fault
+from tests.api.helpers import fault, post_allocation
 from tests.scheduler.helpers import available_node
 
 
@@ -30,7 +30,7 @@ def names(api, allocations):
 
 
 def allocate(api, **body):
-    r = api.post("/v1/allocations", json={"resource_class": "std", **body})
+    r = post_allocation(api, {"resource_class": "std", **body})
     assert r.status_code == 201, r.text
     return r.json()
 

@@ -23,7 +23,7 @@ import pytest
 
 from ironworks.auth import users as user_admin
 from ironworks.db.repos.users import UserRepo
-from tests.api.helpers import fault
+from tests.api.helpers import fault, post_allocation
 from tests.fixtures.servers import ServiceUnderTest, fresh_pg_database, make_settings
 
 NUL = "a\u0000b"
@@ -491,7 +491,7 @@ def world(_session_service: ServiceUnderTest) -> Iterator[tuple[httpx.Client, Wo
                 },
             )
         )
-        ids["allocation"] = _made(api.post("/v1/allocations", json={"resource_class": "silver", "name": "talloc"}))
+        ids["allocation"] = _made(post_allocation(api, {"resource_class": "silver", "name": "talloc"}))
         ids["instance"] = NOWHERE
         yield api, World(ids)
     _session_service.reset()

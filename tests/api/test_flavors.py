@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.helpers import fault
+from tests.api.helpers import fault, post_allocation
 from tests.scheduler.helpers import available_node
 
 SMALL = {"cpus": 16, "memory_mb": 32768, "local_gb": 200}
@@ -99,12 +99,12 @@ def test_exact_match_never_burns_a_bigger_node_and_reports_the_shortage(api):
     flavor(api, name="bm.small", extra_specs={"resources:CUSTOM_BAREMETAL_STD": "1"}, cpus=16, memory_mb=32768)
     got = []
     for _ in range(2):
-        r = api.post("/v1/allocations", json={"flavor": "bm.small"})
+        r = post_allocation(api, {"flavor": "bm.small"})
         assert r.status_code == 201, r.text
         assert r.json()["state"] == "active" and r.json()["flavor"] == "bm.small"
         got.append(r.json()["node_uuid"])
     assert sorted(got) == sorted(nodes["small"])
-    r = api.post("/v1/allocations", json={"flavor": "bm.small", "name": "third"})
+    r = post_allocation(api, {"flavor": "bm.small", "name": "third"})
     assert r.status_code == 409, r.text
     assert fault(r)["faultstring"] == (
         "no available node matches flavor bm.small (resource_class=CUSTOM_BAREMETAL_STD, cpus=16, "
@@ -123,7 +123,7 @@ def test_exact_match_default_comes_from_settings_and_off_picks_the_smallest(api)
         api, name="huge", resource_class="baremetal.std", properties={"cpus": 64, "memory_mb": 524288, "local_gb": 800}
     )
     flavor(api, name="bm.any", resource_class="baremetal.std", cpus=16, memory_mb=32768, exact_match=False)
-    got = [api.post("/v1/allocations", json={"flavor": "bm.any"}).json()["node_uuid"] for _ in range(3)]
+    got = [post_allocation(api, {"flavor": "bm.any"}).json()["node_uuid"] for _ in range(3)]
     assert got[0] == nodes["small"][0]
     assert sorted(got[1:]) == sorted(nodes["large"])
     assert api.get(f"/v1/nodes/{got[1]}").json()["properties"]["cpus"] == 32
@@ -134,9 +134,9 @@ def test_flavor_traits_and_forbidden_traits_apply(api):
     fast = available_node(api, resource_class="gpu", properties=SMALL, traits=("CUSTOM_FAST",))
     flavor(api, name="no-fast", resource_class="gpu", extra_specs={"trait:CUSTOM_FAST": "forbidden"})
     flavor(api, name="fast", resource_class="gpu", extra_specs={"trait:CUSTOM_FAST": "required"})
-    assert api.post("/v1/allocations", json={"flavor": "no-fast"}).json()["node_uuid"] == plain["uuid"]
-    assert api.post("/v1/allocations", json={"flavor": "fast"}).json()["node_uuid"] == fast["uuid"]
-    r = api.post("/v1/allocations", json={"flavor": "fast"})
+    assert post_allocation(api, {"flavor": "no-fast"}).json()["node_uuid"] == plain["uuid"]
+    assert post_allocation(api, {"flavor": "fast"}).json()["node_uuid"] == fast["uuid"]
+    r = post_allocation(api, {"flavor": "fast"})
     assert r.status_code == 409 and "free: none" in fault(r)["faultstring"]
 
 
@@ -144,7 +144,7 @@ def test_candidates_explain_every_refusal(api):
     nodes = pool(api, small=1, large=1)
     busy = available_node(api, name="busy", resource_class="baremetal.std", properties=SMALL)
     assert (
-        api.post("/v1/allocations", json={"resource_class": "baremetal.std", "candidate_nodes": ["busy"]}).json()[
+        post_allocation(api, {"resource_class": "baremetal.std", "candidate_nodes": ["busy"]}).json()[
             "node_uuid"
         ]
         == busy["uuid"]
@@ -171,7 +171,7 @@ def test_allocation_resource_class_must_agree_with_the_flavor(api):
     flavor(api, name="custom", extra_specs={"resources:CUSTOM_BAREMETAL_STD": "1"})
     flavor(api, name="plain", resource_class="baremetal.std")
     for name in ("custom", "plain"):
-        r = api.post("/v1/allocations", json={"flavor": name, "resource_class": "other"})
+        r = post_allocation(api, {"flavor": name, "resource_class": "other"})
         assert r.status_code == 400 and "conflicts with flavor" in fault(r)["faultstring"]
-    r = api.post("/v1/allocations", json={"flavor": "custom", "resource_class": "baremetal.std"})
+    r = post_allocation(api, {"flavor": "custom", "resource_class": "baremetal.std"})
     assert r.status_code == 201 and r.json()["state"] == "active"

@@ -14,8 +14,12 @@ from tests.api.helpers import baremetal_cli, fault, make_node
 from tests.conductor.helpers import move, settle
 
 IQN = "iqn.2026-12.org.example:node-1"
-PROPS = {"target_iqn": "iqn.2026-12.org.example:vol", "auth_method": "CHAP", "auth_username": "chap-user",
-         "auth_password": "chap-secret-7x"}
+PROPS = {
+    "target_iqn": "iqn.2026-12.org.example:vol",
+    "auth_method": "CHAP",
+    "auth_username": "chap-user",
+    "auth_password": "chap-secret-7x",
+}
 
 
 def _node(api, name=None, *, power_off=True):
@@ -28,15 +32,21 @@ def _node(api, name=None, *, power_off=True):
 
 
 def _connector(api, node, connector_id=IQN, type_="iqn", **more):
-    r = api.post("/v1/volume/connectors",
-                 json={"node_uuid": node["uuid"], "type": type_, "connector_id": connector_id, **more})
+    r = api.post(
+        "/v1/volume/connectors", json={"node_uuid": node["uuid"], "type": type_, "connector_id": connector_id, **more}
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
 
 def _target(api, node, boot_index=0, **more):
-    body = {"node_uuid": node["uuid"], "volume_type": "iscsi", "boot_index": boot_index,
-            "volume_id": str(uuid.uuid4()), **more}
+    body = {
+        "node_uuid": node["uuid"],
+        "volume_type": "iscsi",
+        "boot_index": boot_index,
+        "volume_id": str(uuid.uuid4()),
+        **more,
+    }
     r = api.post("/v1/volume/targets", json=body)
     assert r.status_code == 201, r.text
     return r.json()
@@ -45,8 +55,13 @@ def _target(api, node, boot_index=0, **more):
 def test_version_gate_and_links(service, api):
     node = _node(api, "n1", power_off=False)
     with service.client("1.31") as c:
-        for method, path in (("GET", "/v1/volume"), ("GET", "/v1/volume/connectors"), ("POST", "/v1/volume/targets"),
-                             ("GET", "/v1/nodes/n1/volume"), ("GET", "/v1/nodes/n1/volume/targets")):
+        for method, path in (
+            ("GET", "/v1/volume"),
+            ("GET", "/v1/volume/connectors"),
+            ("POST", "/v1/volume/targets"),
+            ("GET", "/v1/nodes/n1/volume"),
+            ("GET", "/v1/nodes/n1/volume/targets"),
+        ):
             r = c.request(method, path, json={} if method == "POST" else None)
             assert r.status_code == 404, (method, path, r.text)
             fault(r)
@@ -56,8 +71,10 @@ def test_version_gate_and_links(service, api):
         assert c.get("/v1/").json()["volume"][0]["href"] == f"{service.url}/v1/volume/"
         assert c.get("/v1/nodes/n1").json()["volume"][0]["href"] == f"{service.url}/v1/nodes/{node['uuid']}/volume"
         root = c.get("/v1/volume").json()
-        assert root["connectors"] == [{"href": f"{service.url}/v1/volume/connectors", "rel": "self"},
-                                      {"href": f"{service.url}/volume/connectors", "rel": "bookmark"}]
+        assert root["connectors"] == [
+            {"href": f"{service.url}/v1/volume/connectors", "rel": "self"},
+            {"href": f"{service.url}/volume/connectors", "rel": "bookmark"},
+        ]
         assert root["targets"][0]["href"] == f"{service.url}/v1/volume/targets"
         assert root["links"][0]["href"] == f"{service.url}/v1/volume/"
         sub = c.get("/v1/nodes/n1/volume").json()
@@ -68,13 +85,14 @@ def test_connector_crud_lists_and_patch(service, api):
     node = _node(api, "n1")
     other = _node(api, "n2")
     given = str(uuid.uuid4())
-    r = api.post("/v1/volume/connectors", json={"uuid": given, "node_uuid": node["uuid"], "type": "iqn",
-                                                "connector_id": IQN, "extra": {"rack": 4}})
+    r = api.post(
+        "/v1/volume/connectors",
+        json={"uuid": given, "node_uuid": node["uuid"], "type": "iqn", "connector_id": IQN, "extra": {"rack": 4}},
+    )
     assert r.status_code == 201, r.text
     assert r.headers["Location"] == f"{service.url}/v1/volume/connectors/{given}"
     created = r.json()
-    assert set(created) == {"uuid", "node_uuid", "type", "connector_id", "extra", "created_at", "updated_at",
-                            "links"}
+    assert set(created) == {"uuid", "node_uuid", "type", "connector_id", "extra", "created_at", "updated_at", "links"}
     assert created["node_uuid"] == node["uuid"] and created["extra"] == {"rack": 4}
     assert api.get(f"/v1/volume/connectors/{given}").json() == created
     wwpn = _connector(api, other, "50:01:43:80:12:34:56:78", "wwpn")
@@ -86,17 +104,22 @@ def test_connector_crud_lists_and_patch(service, api):
     assert [set(c) for c in only] == [{"uuid", "type", "links"}] * 2
     for params in ({"node": "n2"}, {"node": other["uuid"]}):
         assert [c["uuid"] for c in api.get("/v1/volume/connectors", params=params).json()["connectors"]] == [
-            wwpn["uuid"]]
+            wwpn["uuid"]
+        ]
     assert [c["uuid"] for c in api.get("/v1/nodes/n1/volume/connectors").json()["connectors"]] == [given]
     page = api.get("/v1/volume/connectors", params={"limit": 1, "sort_key": "connector_id", "sort_dir": "desc"})
     assert [c["uuid"] for c in page.json()["connectors"]] == [given]  # "iqn…" sorts after "50:…"
     assert "marker=" in page.json()["next"] and "/v1/volume/connectors?" in page.json()["next"]
     assert [c["uuid"] for c in api.get(page.json()["next"]).json()["connectors"]] == [wwpn["uuid"]]
     # PATCH: a node powered off may change; the connector may move to a node with the same owner
-    r = api.patch(f"/v1/volume/connectors/{given}", json=[
-        {"op": "replace", "path": "/connector_id", "value": "iqn.2026-12.org.example:renamed"},
-        {"op": "add", "path": "/extra/row", "value": "b"},
-        {"op": "replace", "path": "/node_uuid", "value": other["uuid"]}])
+    r = api.patch(
+        f"/v1/volume/connectors/{given}",
+        json=[
+            {"op": "replace", "path": "/connector_id", "value": "iqn.2026-12.org.example:renamed"},
+            {"op": "add", "path": "/extra/row", "value": "b"},
+            {"op": "replace", "path": "/node_uuid", "value": other["uuid"]},
+        ],
+    )
     assert r.status_code == 200, r.text
     assert r.json()["connector_id"].endswith("renamed") and r.json()["extra"] == {"rack": 4, "row": "b"}
     assert r.json()["node_uuid"] == other["uuid"] and r.json()["updated_at"] is not None
@@ -112,8 +135,18 @@ def test_target_crud_and_masked_properties(service, api):
     created = _target(api, node, properties=PROPS, extra={"k": "v"})
     assert created["properties"]["auth_password"] == "******"
     assert created["properties"]["target_iqn"] == PROPS["target_iqn"]
-    assert set(created) == {"uuid", "node_uuid", "volume_type", "properties", "boot_index", "volume_id", "extra",
-                            "created_at", "updated_at", "links"}
+    assert set(created) == {
+        "uuid",
+        "node_uuid",
+        "volume_type",
+        "properties",
+        "boot_index",
+        "volume_id",
+        "extra",
+        "created_at",
+        "updated_at",
+        "links",
+    }
     shown = api.get(f"/v1/volume/targets/{created['uuid']}").json()
     assert shown == created
     second = _target(api, node, boot_index=1)
@@ -121,13 +154,21 @@ def test_target_crud_and_masked_properties(service, api):
     assert [set(t) for t in listed] == [{"uuid", "node_uuid", "volume_type", "boot_index", "volume_id", "links"}] * 2
     by_index = api.get("/v1/volume/targets", params={"sort_key": "boot_index", "sort_dir": "desc"}).json()
     assert [t["boot_index"] for t in by_index["targets"]] == [1, 0]
-    r = api.patch(f"/v1/volume/targets/{created['uuid']}", json=[
-        {"op": "add", "path": "/properties/auth_password", "value": "rotated-secret-9"},
-        {"op": "replace", "path": "/volume_type", "value": "fibre_channel"}])
+    r = api.patch(
+        f"/v1/volume/targets/{created['uuid']}",
+        json=[
+            {"op": "add", "path": "/properties/auth_password", "value": "rotated-secret-9"},
+            {"op": "replace", "path": "/volume_type", "value": "fibre_channel"},
+        ],
+    )
     assert r.status_code == 200, r.text
     assert r.json()["volume_type"] == "fibre_channel" and r.json()["properties"]["auth_password"] == "******"
-    texts = [api.get("/v1/volume/targets", params={"detail": "true"}).text,
-             api.get(f"/v1/volume/targets/{created['uuid']}").text, r.text, json.dumps(created)]
+    texts = [
+        api.get("/v1/volume/targets", params={"detail": "true"}).text,
+        api.get(f"/v1/volume/targets/{created['uuid']}").text,
+        r.text,
+        json.dumps(created),
+    ]
     assert not any(secret in t for t in texts for secret in ("chap-secret-7x", "rotated-secret-9"))
     r = api.patch(f"/v1/volume/targets/{second['uuid']}", json=[{"op": "replace", "path": "/boot_index", "value": 0}])
     assert r.status_code == 409, r.text
@@ -143,34 +184,44 @@ def test_uniqueness(api):
     assert r.status_code == 409, r.text
     assert fault(r)["faultstring"] == f"A volume connector with type iqn and connector ID {IQN} already exists."
     _connector(api, other, IQN, "ip")  # the same id under another type is another connector
-    r = api.post("/v1/volume/connectors", json={"uuid": first["uuid"], "node_uuid": node["uuid"], "type": "mac",
-                                                "connector_id": "52:54:00:00:00:01"})
+    r = api.post(
+        "/v1/volume/connectors",
+        json={"uuid": first["uuid"], "node_uuid": node["uuid"], "type": "mac", "connector_id": "52:54:00:00:00:01"},
+    )
     assert r.status_code == 409 and "already exists" in fault(r)["faultstring"]
     _target(api, node, 0)
-    r = api.post("/v1/volume/targets", json={"node_uuid": node["uuid"], "volume_type": "iscsi", "boot_index": 0,
-                                             "volume_id": "vol-2"})
+    r = api.post(
+        "/v1/volume/targets",
+        json={"node_uuid": node["uuid"], "volume_type": "iscsi", "boot_index": 0, "volume_id": "vol-2"},
+    )
     assert r.status_code == 409, r.text
     _target(api, other, 0)  # boot index 0 on another node
 
 
-@pytest.mark.parametrize(("path", "body", "status"), [
-    ("connectors", {"type": "iqn", "connector_id": IQN}, 400),  # node_uuid missing
-    ("connectors", {"node_uuid": "NODE", "connector_id": IQN}, 400),  # type missing
-    ("connectors", {"node_uuid": "NODE", "type": "iqn", "connector_id": 5}, 400),
-    ("connectors", {"node_uuid": "NODE", "type": "x" * 33, "connector_id": IQN}, 400),
-    ("connectors", {"node_uuid": "NODE", "type": "iqn", "connector_id": IQN, "bogus": 1}, 400),
-    ("connectors", {"node_uuid": "NODE", "type": "iqn", "connector_id": IQN, "extra": []}, 400),
-    ("connectors", {"node_uuid": "n1", "type": "iqn", "connector_id": IQN}, 400),  # a name, not a UUID
-    ("connectors", {"node_uuid": "NODE", "type": "iqn", "connector_id": IQN, "uuid": "nope"}, 400),
-    ("connectors", [], 400),
-    ("targets", {"node_uuid": "NODE", "volume_type": "iscsi", "volume_id": "v"}, 400),  # boot_index missing
-    ("targets", {"node_uuid": "NODE", "volume_type": "iscsi", "volume_id": "v", "boot_index": "0"}, 400),
-    ("targets", {"node_uuid": "NODE", "volume_type": "iscsi", "volume_id": "v", "boot_index": True}, 400),
-    ("targets", {"node_uuid": "NODE", "volume_type": "iscsi", "volume_id": "v", "boot_index": 2**40}, 400),
-    ("targets", {"node_uuid": "NODE", "volume_type": "iscsi", "volume_id": "v" * 37, "boot_index": 0}, 400),
-    ("targets", {"node_uuid": "NODE", "volume_type": "iscsi", "volume_id": "v", "boot_index": 0,
-                 "properties": "x"}, 400),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("connectors", {"type": "iqn", "connector_id": IQN}, 400),  # node_uuid missing
+        ("connectors", {"node_uuid": "NODE", "connector_id": IQN}, 400),  # type missing
+        ("connectors", {"node_uuid": "NODE", "type": "iqn", "connector_id": 5}, 400),
+        ("connectors", {"node_uuid": "NODE", "type": "x" * 33, "connector_id": IQN}, 400),
+        ("connectors", {"node_uuid": "NODE", "type": "iqn", "connector_id": IQN, "bogus": 1}, 400),
+        ("connectors", {"node_uuid": "NODE", "type": "iqn", "connector_id": IQN, "extra": []}, 400),
+        ("connectors", {"node_uuid": "n1", "type": "iqn", "connector_id": IQN}, 400),  # a name, not a UUID
+        ("connectors", {"node_uuid": "NODE", "type": "iqn", "connector_id": IQN, "uuid": "nope"}, 400),
+        ("connectors", [], 400),
+        ("targets", {"node_uuid": "NODE", "volume_type": "iscsi", "volume_id": "v"}, 400),  # boot_index missing
+        ("targets", {"node_uuid": "NODE", "volume_type": "iscsi", "volume_id": "v", "boot_index": "0"}, 400),
+        ("targets", {"node_uuid": "NODE", "volume_type": "iscsi", "volume_id": "v", "boot_index": True}, 400),
+        ("targets", {"node_uuid": "NODE", "volume_type": "iscsi", "volume_id": "v", "boot_index": 2**40}, 400),
+        ("targets", {"node_uuid": "NODE", "volume_type": "iscsi", "volume_id": "v" * 37, "boot_index": 0}, 400),
+        (
+            "targets",
+            {"node_uuid": "NODE", "volume_type": "iscsi", "volume_id": "v", "boot_index": 0, "properties": "x"},
+            400,
+        ),
+    ],
+)
 def test_bad_create_bodies(api, path, body, status):
     node = make_node(api, name="n1")
     if isinstance(body, dict) and body.get("node_uuid") == "NODE":
@@ -186,10 +237,18 @@ def test_missing_node_and_bad_queries(api):
     r = api.post("/v1/volume/connectors", json={"node_uuid": missing, "type": "iqn", "connector_id": IQN})
     assert r.status_code == 400
     assert fault(r)["faultstring"].startswith(f"Invalid input for field/attribute node_uuid. Value: '{missing}'.")
-    for params, status in (({"sort_key": "extra"}, 400), ({"sort_key": "nope"}, 400), ({"limit": "0"}, 400),
-                           ({"fields": "uuid", "detail": "true"}, 400), ({"fields": "bogus"}, 400),
-                           ({"node": missing}, 404), ({"marker": missing}, 404), ({"marker": "x"}, 400),
-                           ({"bogus": "1"}, 400), ({"detail": "maybe"}, 400)):
+    for params, status in (
+        ({"sort_key": "extra"}, 400),
+        ({"sort_key": "nope"}, 400),
+        ({"limit": "0"}, 400),
+        ({"fields": "uuid", "detail": "true"}, 400),
+        ({"fields": "bogus"}, 400),
+        ({"node": missing}, 404),
+        ({"marker": missing}, 404),
+        ({"marker": "x"}, 400),
+        ({"bogus": "1"}, 400),
+        ({"detail": "maybe"}, 400),
+    ):
         r = api.get("/v1/volume/connectors", params=params)
         assert r.status_code == status, (params, r.text)
         fault(r)
@@ -206,8 +265,10 @@ def test_bad_patches(api):
         (f"/v1/volume/connectors/{conn['uuid']}", [{"op": "add", "path": "/bogus", "value": 1}]),
         (f"/v1/volume/connectors/{conn['uuid']}", [{"op": "replace", "path": "/node_uuid", "value": "n1"}]),
         (f"/v1/volume/connectors/{conn['uuid']}", [{"op": "remove", "path": "/type"}]),
-        (f"/v1/volume/connectors/{conn['uuid']}", [{"op": "replace", "path": "/node_uuid",
-                                                    "value": str(uuid.uuid4())}]),
+        (
+            f"/v1/volume/connectors/{conn['uuid']}",
+            [{"op": "replace", "path": "/node_uuid", "value": str(uuid.uuid4())}],
+        ),
         (f"/v1/volume/targets/{tgt['uuid']}", [{"op": "replace", "path": "/boot_index", "value": "1"}]),
         (f"/v1/volume/targets/{tgt['uuid']}", [{"op": "remove", "path": "/volume_id"}]),
         (f"/v1/volume/targets/{tgt['uuid']}", {"op": "remove", "path": "/extra"}),
@@ -230,8 +291,10 @@ def test_power_and_state_rules(service, api):
     for kind, obj in (("connector", conn), ("target", tgt)):
         r = api.patch(f"/v1/volume/{kind}s/{obj['uuid']}", json=patch)
         assert r.status_code == 400, r.text
-        assert fault(r)["faultstring"] == (f'The requested action "volume {kind} update" can not be performed on '
-                                           f'node "{node["uuid"]}" while it is in state "power on".')
+        assert fault(r)["faultstring"] == (
+            f'The requested action "volume {kind} update" can not be performed on '
+            f'node "{node["uuid"]}" while it is in state "power on".'
+        )
     # deleting: refused while powered on outside enroll/manageable/adopt failed
     move(api, node["uuid"], "manage")
     move(api, node["uuid"], "provide")
@@ -243,6 +306,7 @@ def test_power_and_state_rules(service, api):
     # a locked node refuses changes (409)
     with service.services.db.write() as session:
         from sqlalchemy import text
+
         session.execute(text("UPDATE nodes SET reservation = 'other-conductor' WHERE uuid = :u"), {"u": node["uuid"]})
     r = api.delete(f"/v1/volume/connectors/{conn['uuid']}")
     assert r.status_code == 409, r.text
@@ -256,9 +320,11 @@ def test_node_subresource_is_list_only_and_node_delete_takes_them(api):
     node = _node(api, "n1")
     conn = _connector(api, node)
     _target(api, node)
-    for method, path in (("GET", f"/v1/nodes/n1/volume/connectors/{conn['uuid']}"),
-                         ("PATCH", f"/v1/nodes/n1/volume/connectors/{conn['uuid']}"),
-                         ("POST", "/v1/nodes/n1/volume/connectors")):
+    for method, path in (
+        ("GET", f"/v1/nodes/n1/volume/connectors/{conn['uuid']}"),
+        ("PATCH", f"/v1/nodes/n1/volume/connectors/{conn['uuid']}"),
+        ("POST", "/v1/nodes/n1/volume/connectors"),
+    ):
         r = api.request(method, path, json=[] if method == "PATCH" else {})
         assert r.status_code == 400, (method, path, r.text)
         assert fault(r)["faultstring"] == "Malformed request URI."
@@ -272,8 +338,23 @@ def test_openstack_baremetal_volume_cli(service, api):
     """Every ``openstack baremetal volume connector|target`` subcommand once; the API checks the effects."""
     node = _node(api, "n1")
     cli = baremetal_cli(service.url)
-    made = json.loads(cli("volume", "connector", "create", "--node", node["uuid"], "--type", "iqn",
-                          "--connector-id", IQN, "--extra", "a=b", "-f", "json"))
+    made = json.loads(
+        cli(
+            "volume",
+            "connector",
+            "create",
+            "--node",
+            node["uuid"],
+            "--type",
+            "iqn",
+            "--connector-id",
+            IQN,
+            "--extra",
+            "a=b",
+            "-f",
+            "json",
+        )
+    )
     assert made["connector_id"] == IQN and made["extra"] == {"a": "b"}
     listed = json.loads(cli("volume", "connector", "list", "--node", node["uuid"], "-f", "json"))
     assert [c["uuid"] for c in listed] == [made["uuid"]]
@@ -284,9 +365,27 @@ def test_openstack_baremetal_volume_cli(service, api):
     cli("volume", "connector", "delete", made["uuid"])
     assert api.get("/v1/volume/connectors").json()["connectors"] == []
 
-    tgt = json.loads(cli("volume", "target", "create", "--node", node["uuid"], "--type", "iscsi",
-                         "--boot-index", "0", "--volume-id", "vol-1", "--property", "auth_password=cli-secret-3",
-                         "--property", "target_lun=1", "-f", "json"))
+    tgt = json.loads(
+        cli(
+            "volume",
+            "target",
+            "create",
+            "--node",
+            node["uuid"],
+            "--type",
+            "iscsi",
+            "--boot-index",
+            "0",
+            "--volume-id",
+            "vol-1",
+            "--property",
+            "auth_password=cli-secret-3",
+            "--property",
+            "target_lun=1",
+            "-f",
+            "json",
+        )
+    )
     assert tgt["properties"] == {"auth_password": "******", "target_lun": 1}  # the client sends JSON values
     cli("volume", "target", "set", tgt["uuid"], "--boot-index", "1", "--property", "target_lun=2")
     cli("volume", "target", "unset", tgt["uuid"], "--property", "auth_password")

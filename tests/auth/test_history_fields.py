@@ -11,13 +11,18 @@ from tests.auth.conftest import MEMBER, client
 from tests.conductor.helpers import move, settle
 
 
-@pytest.mark.parametrize(("fault_key", "steps", "failed", "state", "target"), [
-    ("fake_fail_deploy", ("manage", "provide", "active"), states.DEPLOYFAIL, states.DEPLOYING, states.ACTIVE),
-    ("fake_fail_clean", ("manage", "provide"), states.CLEANFAIL, states.CLEANING, states.AVAILABLE),
-])
+@pytest.mark.parametrize(
+    ("fault_key", "steps", "failed", "state", "target"),
+    [
+        ("fake_fail_deploy", ("manage", "provide", "active"), states.DEPLOYFAIL, states.DEPLOYING, states.ACTIVE),
+        ("fake_fail_clean", ("manage", "provide"), states.CLEANFAIL, states.CLEANING, states.AVAILABLE),
+    ],
+)
 def test_failed_operation_history_fields(auth_service, admin, fault_key, steps, failed, state, target):
-    r = admin.post("/v1/nodes", json={"driver": "fake-hardware", "owner": MEMBER.project,
-                                      "driver_info": {fault_key: "injected failure"}})
+    r = admin.post(
+        "/v1/nodes",
+        json={"driver": "fake-hardware", "owner": MEMBER.project, "driver_info": {fault_key: "injected failure"}},
+    )
     assert r.status_code == 201, r.text
     node = r.json()["uuid"]
     with client(auth_service, MEMBER) as member:  # the owner's member runs the life cycle

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.helpers import fault
+from tests.api.helpers import fault, post_allocation
 from tests.auth.conftest import MEMBER, OTHER_MEMBER, READER, client
 from tests.auth.helpers import make_node
 
@@ -163,9 +163,9 @@ def test_allocations_stay_within_the_project(auth_service, admin):
     make_node(admin, owner="acme", resource_class="gold", name="gold-acme")
     make_node(admin, owner="landlord", resource_class="gold", name="gold-landlord")
     with client(auth_service, READER) as c:
-        assert c.post("/v1/allocations", json={"resource_class": "gold"}).status_code == 403
+        assert post_allocation(c, {"resource_class": "gold"}).status_code == 403
     with client(auth_service, MEMBER) as c:
-        r = c.post("/v1/allocations", json={"resource_class": "gold"})
+        r = post_allocation(c, {"resource_class": "gold"})
         assert r.status_code == 201, r.text
         alloc = r.json()
         assert alloc["owner"] == "acme"
@@ -173,7 +173,7 @@ def test_allocations_stay_within_the_project(auth_service, admin):
         assert shown["state"] in ("allocating", "active")
         assert c.get("/v1/allocations/candidates", params={"resource_class": "gold"}).status_code == 403
     with client(auth_service, OTHER_MEMBER) as c:
-        r = c.post("/v1/allocations", json={"resource_class": "gold", "owner": "acme"})
+        r = post_allocation(c, {"resource_class": "gold", "owner": "acme"})
         assert r.status_code == 403 and "project acme" in fault(r)["faultstring"]
         r = c.get("/v1/allocations", params={"owner": "acme"})
         assert r.status_code == 403 and "disallowed by policy" in fault(r)["faultstring"]

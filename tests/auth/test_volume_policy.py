@@ -27,15 +27,25 @@ def _power_off(admin, node):
 def estate(auth_service, admin):
     """A connector and a target on a node acme owns, one acme leases, and one of another project."""
     out = {}
-    for i, (key, owner, lessee) in enumerate((("own", "acme", None), ("leased", "landlord", "acme"),
-                                              ("foreign", "landlord", "evil"))):
+    for i, (key, owner, lessee) in enumerate(
+        (("own", "acme", None), ("leased", "landlord", "acme"), ("foreign", "landlord", "evil"))
+    ):
         node = make_node(admin, owner=owner, lessee=lessee, name=key)["uuid"]
         _power_off(admin, node)
-        conn = admin.post("/v1/volume/connectors", json={"node_uuid": node, "type": "iqn",
-                                                         "connector_id": f"iqn.2026-12.org.example:{key}"})
-        tgt = admin.post("/v1/volume/targets", json={"node_uuid": node, "volume_type": "iscsi", "boot_index": i,
-                                                     "volume_id": f"vol-{key}",
-                                                     "properties": {"auth_password": SECRET, "lun": i}})
+        conn = admin.post(
+            "/v1/volume/connectors",
+            json={"node_uuid": node, "type": "iqn", "connector_id": f"iqn.2026-12.org.example:{key}"},
+        )
+        tgt = admin.post(
+            "/v1/volume/targets",
+            json={
+                "node_uuid": node,
+                "volume_type": "iscsi",
+                "boot_index": i,
+                "volume_id": f"vol-{key}",
+                "properties": {"auth_password": SECRET, "lun": i},
+            },
+        )
         assert conn.status_code == 201 and tgt.status_code == 201, (conn.text, tgt.text)
         out[key] = {"node": node, "connector": conn.json()["uuid"], "target": tgt.json()["uuid"]}
     return out
@@ -52,20 +62,24 @@ def test_lists_and_reads_follow_the_node(auth_service, admin, estate):
                 assert r.status_code == 404, r.text
                 missing = c.get(f"/v1/volume/{kind}/{uuid.uuid4()}")
                 assert missing.status_code == 404
-                assert fault(r)["faultstring"].replace(foreign[kind[:-1]], "X") == \
-                    fault(missing)["faultstring"].replace(missing.url.path.rsplit("/", 1)[1], "X")
+                assert fault(r)["faultstring"].replace(foreign[kind[:-1]], "X") == fault(missing)[
+                    "faultstring"
+                ].replace(missing.url.path.rsplit("/", 1)[1], "X")
                 assert c.get(f"/v1/volume/{kind}", params={"node": foreign["node"]}).status_code == 404
                 assert c.get(f"/v1/nodes/{foreign['node']}/volume/{kind}").status_code == 404
                 assert c.get(f"/v1/nodes/{estate['own']['node']}/volume/{kind}").status_code == 200
             shown = c.get(f"/v1/volume/targets/{estate['leased']['target']}").json()
-            assert shown["properties"] == {"redacted_contents": "** Value redacted: Requires permission "
-                                           "baremetal:volume:view_target_properties access. Permission denied. **"}
+            assert shown["properties"] == {
+                "redacted_contents": "** Value redacted: Requires permission "
+                "baremetal:volume:view_target_properties access. Permission denied. **"
+            }
             listed = c.get("/v1/volume/targets", params={"detail": "true"})
             assert SECRET not in listed.text and "redacted_contents" in listed.text
             assert c.get("/v1/volume").status_code == 403  # Ironic's volume:get without a node
     with client(auth_service, OTHER_MEMBER) as c:
         assert [o["uuid"] for o in c.get("/v1/volume/connectors").json()["connectors"]] == [
-            estate["foreign"]["connector"]]
+            estate["foreign"]["connector"]
+        ]
     shown = admin.get(f"/v1/volume/targets/{estate['foreign']['target']}").json()
     assert shown["properties"] == {"auth_password": "******", "lun": 2}  # the operator: masked, not redacted
 
@@ -82,11 +96,14 @@ def test_changes_follow_the_role(auth_service, admin, estate):
         assert c.patch(f"/v1/volume/targets/{foreign['target']}", json=patch).status_code == 404
         # moving it to a node the caller cannot see, or with another owner: 400, not telling which
         for node in (foreign["node"], leased["node"]):
-            r = c.patch(f"/v1/volume/connectors/{own['connector']}",
-                        json=[{"op": "replace", "path": "/node_uuid", "value": node}])
+            r = c.patch(
+                f"/v1/volume/connectors/{own['connector']}",
+                json=[{"op": "replace", "path": "/node_uuid", "value": node}],
+            )
             assert r.status_code == 400, r.text
-            assert fault(r)["faultstring"] == (f"Unable to apply the requested node_uuid '{node}'. Requested "
-                                               "value was invalid.")
+            assert fault(r)["faultstring"] == (
+                f"Unable to apply the requested node_uuid '{node}'. Requested value was invalid."
+            )
         assert c.delete(f"/v1/volume/connectors/{own['connector']}").status_code == 403
         assert c.delete(f"/v1/volume/targets/{foreign['target']}").status_code == 404
     with client(auth_service, READER) as c:

@@ -173,7 +173,8 @@ class Task:
     def record(self, event: str, event_type: str, severity: str = history.ERROR) -> None:
         with self.ctx.write() as session:
             history.add(session, node_id=self.node["id"], event=event, event_type=event_type, severity=severity,
-                        conductor=self.ctx.name, node=self.node, **self.requester)
+                        conductor=self.ctx.name, node=self.node, user=self.requester.get("user"),
+                        project=self.requester.get("project"))
 
     # --- the state machine ---------------------------------------------------------------------------------
     def process_event(
@@ -207,7 +208,8 @@ class Task:
                 self._guarded_update(sess, values)
             if dest in states.FAILURE_STATES and values.get("last_error"):
                 history.add(sess, node_id=self.node["id"], event=values["last_error"], event_type=current,
-                            conductor=self.ctx.name, node=self.node, **self.requester)
+                            conductor=self.ctx.name, node=self.node, user=self.requester.get("user"),
+                            project=self.requester.get("project"))
             if release and self.intent_id is not None:
                 intents.finish(sess, self.intent_id,
                                error=values.get("last_error") if dest in states.FAILURE_STATES else None)

@@ -75,7 +75,7 @@ def _allocate(svc: Services, plan: Plan) -> Record:
         flavor=plan.flavor,
         caller_project=plan.caller_project,
     )
-    record = allocation.allocate(svc, request)
+    record = allocation.allocate(svc, request, immediate=True)  # the server create needs its node now
     if record["state"] != "active" or not record.get("node_uuid"):
         _quietly(lambda: allocation.release(svc, record["uuid"]), "delete failed allocation")
         raise NoNodeAvailable(err=record.get("last_error") or "No node could be allocated.")

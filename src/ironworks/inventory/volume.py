@@ -69,25 +69,28 @@ def _check_unlocked(node: Record) -> None:
         raise errors.NodeLocked(node=node["uuid"], host=node["reservation"])
 
 
-def update(svc: Services, ident: str, patch: Any, *, target: bool,
-           may_link: Callable[[Record], bool]) -> Record:
+def update(svc: Services, ident: str, patch: Any, *, target: bool, may_link: Callable[[Record], bool]) -> Record:
     """``may_link(node)``: may the caller see ``node`` (the new node of a ``/node_uuid`` change)?"""
     allowed = schema.TARGET_PATCHABLE if target else schema.CONNECTOR_PATCHABLE
     ops = jsonpatch.validate_patch(patch, allowed, schema.INTERNAL)
     for op in ops:
-        if op["segments"][0] == "node_uuid" and op["op"] != "remove" and not (
-            isinstance(op["value"], str) and is_uuid_like(op["value"])
+        if (
+            op["segments"][0] == "node_uuid"
+            and op["op"] != "remove"
+            and not (isinstance(op["value"], str) and is_uuid_like(op["value"]))
         ):
             raise errors.InvalidUUID(f"Expected a UUID for node_uuid, but received {op['value']}.")
-    new_node_uuid = next((op["value"] for op in reversed(ops)
-                          if op["segments"][0] == "node_uuid" and op["op"] != "remove"), None)
+    new_node_uuid = next(
+        (op["value"] for op in reversed(ops) if op["segments"][0] == "node_uuid" and op["op"] != "remove"), None
+    )
     action = f"{_kind(target)} update"
 
     def mutate(record: Record) -> dict[str, Any]:
         node = {"uuid": record["node_uuid"], "owner": record["node_owner"], "id": record["node_id"]}
         if new_node_uuid is not None and new_node_uuid.lower() != record["node_uuid"]:
-            refused = errors.Invalid(f"Unable to apply the requested node_uuid '{new_node_uuid}'. "
-                                     "Requested value was invalid.")
+            refused = errors.Invalid(
+                f"Unable to apply the requested node_uuid '{new_node_uuid}'. Requested value was invalid."
+            )
             try:
                 new = svc.nodes.get(new_node_uuid.lower())
             except errors.NodeNotFound:

@@ -23,15 +23,22 @@ anything else about it is checked or told. Its allocations may hold at most the 
 (``tenancy.allocation_cap``; 409 ``CapReached``), counted in the claim's own transaction. A backfill takes
 no node from the pool and is not capped.
 
-Ironic processes allocations in a conductor thread and answers ``allocating``; claiming is a database
-operation of a few milliseconds here, so it happens within the request and the answer already says ``active``
-(or ``error``). Clients that poll, as openstacksdk and metalsmith do, see the same end states.
+Answering (as Ironic): the POST stores the allocation ``allocating`` with no node and answers with that; the
+claim (4.) follows at once in a worker of this process's conductor (a plain thread where there is none, or the
+pool is full) and is visible on the next GET, as clients that poll (openstacksdk's ``wait_for_allocation``,
+metalsmith) expect. The claim takes the stored row (``claim(existing=…)``) only while it is still
+``allocating``, so two workers cannot both finish one; a conductor that starts resumes every allocation left
+``allocating`` (a crash between the answer and the claim), as Ironic's conductor does. With the setting
+``allocation_immediate`` (opt-in) the claim is made within the request and the answer already says ``active``
+or ``error``; the one-call server create (instances/) always claims within its request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -188,8 +195,10 @@ def _no_nodes_error(demand: Demand) -> str:
     return f"no available nodes match the resource class {rc}"
 
 
-def allocate(svc: Services, req: AllocationRequest) -> Record:
-    """Create an allocation and claim a node for it (see the module docstring). Returns the allocation."""
+def allocate(svc: Services, req: AllocationRequest, *, immediate: bool | None = None) -> Record:
+    """Create an allocation (see the module docstring). Returns it ``allocating``, or with ``immediate`` (default:
+    the ``allocation_immediate`` setting) after the claim, ``active`` or ``error``. A backfill is always
+    immediate, as in Ironic."""
     check_name(req.name)
     uuid = normalize_uuid(req.uuid) if req.uuid else None
     if req.node is not None:
@@ -208,9 +217,8 @@ def allocate(svc: Services, req: AllocationRequest) -> Record:
     nodes = find_nodes(svc, demand, tenant)
     if not nodes and demand.flavor is not None:
         raise errors.Conflict(shortage(svc, demand, tenant))
-    uuid = uuid or new_uuid()
     values = {
-        "uuid": uuid,
+        "uuid": uuid or new_uuid(),
         "name": req.name,
         "owner": req.owner,
         "extra": req.extra or {},
@@ -219,22 +227,95 @@ def allocate(svc: Services, req: AllocationRequest) -> Record:
         "candidate_nodes": list(candidates or []),
         "flavor": demand.flavor,
     }
+    if immediate if immediate is not None else svc.settings.allocation_immediate:
+        return _claim(svc, values, demand, tenant, nodes, check_instance=bool(req.uuid),
+                      project=req.caller_project, cap=cap)
+    if req.uuid:  # told at once (409), as before; the claim checks again in its transaction
+        svc.allocations.check_instance_free(str(values["uuid"]), req.caller_project)
+    record = svc.allocations.create(dict(values, state="allocating"))
+    LOG.info("Allocation %s: allocating", record["uuid"])
+    _start_claim(svc, record["uuid"], req.caller_project, cap)
+    return record
+
+
+def _claim(svc: Services, values: dict[str, Any], demand: Demand, tenant: Tenancy, nodes: list[Record], *,
+           check_instance: bool, project: str | None, cap: int, existing: Record | None = None) -> Record:
+    """Claim a node in up to CLAIM_ROUNDS rounds; the allocation ends ``active`` or ``error``."""
+    uuid = values["uuid"]
     tried = 0
     for _round in range(CLAIM_ROUNDS):
         if not nodes:
             break
         tried += len(nodes)
         record = svc.allocations.claim(
-            values, nodes, check_instance=bool(req.uuid), project=req.caller_project, cap=cap
+            values, nodes, check_instance=check_instance, project=project, cap=cap, existing=existing
         )
         if record is not None:
-            LOG.info("Allocation %s: claimed node %s", record["uuid"], record["node_uuid"])
+            if record["state"] == "active":
+                LOG.info("Allocation %s: claimed node %s", record["uuid"], record["node_uuid"])
             return record
         nodes = find_nodes(svc, demand, tenant)
     error = _no_nodes_error(demand) if tried == 0 else f"could not reserve any of {tried} suitable nodes"
-    message = _failed(uuid, error)
+    return _fail(svc, values, _failed(uuid, error), existing)
+
+
+def _fail(svc: Services, values: dict[str, Any], message: str, existing: Record | None) -> Record:
     LOG.warning("%s", message)
-    return svc.allocations.create(dict(values, state="error", last_error=message))
+    if existing is None:
+        return svc.allocations.create(dict(values, state="error", last_error=message))
+
+    def mutate(current: Record) -> dict[str, Any]:
+        return {"state": "error", "last_error": message} if current["state"] == "allocating" else {}
+
+    return svc.allocations.update(existing["uuid"], mutate)
+
+
+def _start_claim(svc: Services, uuid: str, project: str | None, cap: int) -> None:
+    """Process the allocation right after the answer: in a conductor worker, else in a thread of its own."""
+    conductor = svc.conductor
+    if conductor is not None and conductor.started:
+        with contextlib.suppress(errors.NoFreeWorker):
+            conductor.pool.spawn(process, svc, uuid, project, cap)
+            return
+    threading.Thread(target=process, args=(svc, uuid, project, cap), name="allocation-claim", daemon=True).start()
+
+
+def process(svc: Services, uuid: str, project: str | None = None, cap: int = 0) -> Record | None:
+    """Claim a node for the stored ``allocating`` allocation ``uuid`` (Ironic's ``do_allocate``).
+
+    The request is read back from the row (resource class, traits, candidate nodes, owner, flavor), so a
+    resumed allocation is processed exactly as a fresh one. Any refusal ends it in ``error`` with the reason.
+    """
+    try:
+        record = svc.allocations.get(uuid)
+    except errors.NotFound:
+        return None  # deleted before it was processed
+    if record["state"] != "allocating":
+        return record
+    values = {k: record[k] for k in ("uuid", "name", "owner", "extra", "resource_class", "traits",
+                                     "candidate_nodes", "flavor")}
+    try:
+        req = AllocationRequest(resource_class=record["resource_class"], traits=record["traits"] or (),
+                                owner=record["owner"], flavor=record["flavor"])
+        demand = demand_for(svc, req, record["candidate_nodes"] or None)
+        tenant = tenancy.load(svc)
+        return _claim(svc, values, demand, tenant, find_nodes(svc, demand, tenant), check_instance=True,
+                      project=project, cap=cap, existing=record)
+    except errors.IronworksError as exc:
+        return _fail(svc, values, _failed(uuid, exc.message.rstrip(".")), record)
+    except Exception as exc:  # noqa: BLE001 - a worker must leave the allocation in a final state
+        LOG.exception("Allocation %s could not be processed", uuid)
+        return _fail(svc, values, _failed(uuid, f"internal error: {type(exc).__name__}"), record)
+
+
+def resume(svc: Services) -> int:
+    """Process every allocation left ``allocating`` (a crash between the answer and the claim)."""
+    left = svc.allocations.list(filters={"state": "allocating"})
+    for record in left:
+        _start_claim(svc, record["uuid"], None, 0)
+    if left:
+        LOG.info("Resuming %d allocation(s) left allocating", len(left))
+    return len(left)
 
 
 def backfill(svc: Services, req: AllocationRequest, uuid: str | None) -> Record:

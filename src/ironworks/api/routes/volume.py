@@ -58,11 +58,16 @@ def _fields(ctx: Ctx, target: bool) -> list[str] | None:
 
 def _links(ctx: Ctx, prefix: str) -> dict[str, Any]:
     def pair(path: str) -> list[dict[str, str]]:
-        return [{"href": f"{ctx.base_url}/v1/{path}", "rel": "self"},
-                {"href": f"{ctx.base_url}/{path}", "rel": "bookmark"}]
+        return [
+            {"href": f"{ctx.base_url}/v1/{path}", "rel": "self"},
+            {"href": f"{ctx.base_url}/{path}", "rel": "bookmark"},
+        ]
 
-    return {"links": pair(f"{prefix}/"), "connectors": pair(f"{prefix}/connectors"),
-            "targets": pair(f"{prefix}/targets")}
+    return {
+        "links": pair(f"{prefix}/"),
+        "connectors": pair(f"{prefix}/connectors"),
+        "targets": pair(f"{prefix}/targets"),
+    }
 
 
 def volume_root(ctx: Ctx) -> Any:
@@ -94,7 +99,8 @@ def _list(ctx: Ctx, parent: str | None) -> Any:
     if node_ident is not None:
         filters["node_id"] = visible_node(ctx, node_ident)["id"]
     records = inventory.repo(ctx.services, target=target).list(
-        filters=filters, sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit)
+        filters=filters, sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit
+    )
     if fields is None and not detail:
         fields = list(schema.TARGET_DEFAULT_LIST if target else schema.CONNECTOR_DEFAULT_LIST)
     items = [_render(ctx, r, target, fields) for r in records]
@@ -172,6 +178,7 @@ for _kind, _param in (("connectors", "connector"), ("targets", "target")):
         Route(f"/v1/volume/{_kind}/{{{_param}}}", endpoint(delete_object), methods=["DELETE"]),
         Route(f"/v1/nodes/{{node}}/volume/{_kind}", endpoint(list_node_objects), methods=["GET"]),
         Route(f"/v1/nodes/{{node}}/volume/{_kind}", endpoint(malformed), methods=["POST"]),
-        Route(f"/v1/nodes/{{node}}/volume/{_kind}/{{{_param}}}", endpoint(malformed),
-              methods=["GET", "PATCH", "DELETE"]),
+        Route(
+            f"/v1/nodes/{{node}}/volume/{_kind}/{{{_param}}}", endpoint(malformed), methods=["GET", "PATCH", "DELETE"]
+        ),
     ]

@@ -237,6 +237,11 @@ class AllocationRepo(Repository[Allocation]):
             raise errors.Conflict(f"Instance {uuid} is already associated with another node.")
         raise errors.Conflict(f"Instance {uuid} is already associated with a node {other['uuid']}.")
 
+    def check_instance_free(self, uuid: str, project: str | None = None) -> None:
+        """409 when a node already uses ``uuid`` as its instance_uuid (asked before an allocation is answered)."""
+        with self.db.read() as session:
+            self._check_instance_free(session, uuid, project=project)
+
     def claim(
         self,
         values: dict[str, Any],
@@ -245,6 +250,7 @@ class AllocationRepo(Repository[Allocation]):
         check_instance: bool = True,
         project: str | None = None,
         cap: int = 0,
+        existing: Record | None = None,
     ) -> Record | None:
         """Insert the allocation and hand it the first candidate still free, in one transaction; None (and
         nothing written) when every candidate was taken meanwhile. So an allocation is only ever stored
@@ -252,7 +258,11 @@ class AllocationRepo(Repository[Allocation]):
 
         ``check_instance=False`` skips looking for a node that already uses the allocation's uuid as its
         instance_uuid: a freshly generated uuid cannot be in use. ``project`` is a non-admin caller's project
-        (errors name only nodes it may see); with ``cap`` > 0 it may hold at most that many nodes (409)."""
+        (errors name only nodes it may see); with ``cap`` > 0 it may hold at most that many nodes (409).
+
+        ``existing``: an allocation already stored ``allocating`` (Ironic's default answer) gets the node
+        instead; it is locked first, and one that is no longer ``allocating`` (another worker finished it, or
+        it was deleted) is returned unchanged (or raises NotFound)."""
         try:
             with self.integrity(values), self.db.write() as session:
                 if project is not None and cap > 0:
@@ -260,11 +270,16 @@ class AllocationRepo(Repository[Allocation]):
                 if check_instance:
                     self._check_instance_free(session, values["uuid"], project=project)
                 now = utcnow()
-                record = dict(
-                    values, state="allocating", created_at=now, updated_at=None, last_error=None, node_id=None
-                )
-                result = session.execute(insert(ALLOCATIONS), record)
-                record["id"] = result.inserted_primary_key[0]  # type: ignore[attr-defined]
+                if existing is not None:
+                    record = self._get(session, existing["uuid"], lock=True)
+                    if record["state"] != "allocating":
+                        return record
+                else:
+                    record = dict(
+                        values, state="allocating", created_at=now, updated_at=None, last_error=None, node_id=None
+                    )
+                    result = session.execute(insert(ALLOCATIONS), record)
+                    record["id"] = result.inserted_primary_key[0]  # type: ignore[attr-defined]
                 for node in candidates:
                     info = dict(node.get("instance_info") or {}, traits=list(values["traits"] or []))
                     params = {

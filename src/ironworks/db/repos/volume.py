@@ -54,17 +54,32 @@ class VolumeTargetBootIndexAlreadyExists(errors.Duplicate):
 
 def _integrity(target: bool, values: dict[str, Any]) -> Any:
     if target:
-        return translate_integrity("volume_targets", [
-            ("uuid", lambda: VolumeTargetAlreadyExists(uuid=values.get("uuid"))),
-            ("node_id", lambda: VolumeTargetBootIndexAlreadyExists(boot_index=values.get("boot_index"))),  # SQLite
-            ("node_id, boot_index", lambda: VolumeTargetBootIndexAlreadyExists(boot_index=values.get("boot_index"))),
-        ])
-    return translate_integrity("volume_connectors", [
-        ("uuid", lambda: VolumeConnectorAlreadyExists(uuid=values.get("uuid"))),
-        *((column, lambda: VolumeConnectorTypeAndIdAlreadyExists(
-            type=values.get("type"), connector_id=values.get("connector_id")))
-          for column in ("type", "type, connector_id")),  # SQLite names the first column, PostgreSQL both
-    ])
+        return translate_integrity(
+            "volume_targets",
+            [
+                ("uuid", lambda: VolumeTargetAlreadyExists(uuid=values.get("uuid"))),
+                ("node_id", lambda: VolumeTargetBootIndexAlreadyExists(boot_index=values.get("boot_index"))),  # SQLite
+                (
+                    "node_id, boot_index",
+                    lambda: VolumeTargetBootIndexAlreadyExists(boot_index=values.get("boot_index")),
+                ),
+            ],
+        )
+    return translate_integrity(
+        "volume_connectors",
+        [
+            ("uuid", lambda: VolumeConnectorAlreadyExists(uuid=values.get("uuid"))),
+            *(
+                (
+                    column,
+                    lambda: VolumeConnectorTypeAndIdAlreadyExists(
+                        type=values.get("type"), connector_id=values.get("connector_id")
+                    ),
+                )
+                for column in ("type", "type, connector_id")
+            ),  # SQLite names the first column, PostgreSQL both
+        ],
+    )
 
 
 class VolumeRepo:
@@ -75,7 +90,9 @@ class VolumeRepo:
         self.target = target
         self.table = TARGETS if target else CONNECTORS
         self.select = select(
-            *self.table.columns, NODES.c.uuid.label("node_uuid"), NODES.c.owner.label("node_owner"),
+            *self.table.columns,
+            NODES.c.uuid.label("node_uuid"),
+            NODES.c.owner.label("node_owner"),
             NODES.c.lessee.label("node_lessee"),
         ).select_from(self.table.join(NODES, self.table.c.node_id == NODES.c.id))
 
@@ -94,8 +111,15 @@ class VolumeRepo:
         with self.db.read() as session:
             return self._get(session, uuid)
 
-    def list(self, *, filters: dict[str, Any] | None = None, sort_key: str = "id", sort_dir: str = "asc",
-             marker: str | None = None, limit: int | None = None) -> list[Record]:
+    def list(
+        self,
+        *,
+        filters: dict[str, Any] | None = None,
+        sort_key: str = "id",
+        sort_dir: str = "asc",
+        marker: str | None = None,
+        limit: int | None = None,
+    ) -> list[Record]:
         stmt = self.select
         for key, value in (filters or {}).items():
             if key == "project" and value is not None:  # objects of nodes the project owns or leases (auth/)
@@ -103,8 +127,17 @@ class VolumeRepo:
             elif value is not None:
                 stmt = stmt.where(self.table.c[key] == value)
         with self.db.read() as session:
-            return list_page(session, stmt, self.table, sort_key=sort_key, sort_dir=sort_dir, marker=marker,
-                             limit=limit, marker_source=self.select, not_found=self.not_found)
+            return list_page(
+                session,
+                stmt,
+                self.table,
+                sort_key=sort_key,
+                sort_dir=sort_dir,
+                marker=marker,
+                limit=limit,
+                marker_source=self.select,
+                not_found=self.not_found,
+            )
 
     def _node(self, session: Session, node_id: int) -> Record:
         stmt = select(NODES).where(NODES.c.id == node_id)
@@ -121,15 +154,14 @@ class VolumeRepo:
             session.execute(insert(self.table).values(**row))
             return self._get(session, row["uuid"])
 
-    def update(self, uuid: str, mutate: Callable[[Record], dict[str, Any]],
-               check: Callable[[Record], None]) -> Record:
+    def update(self, uuid: str, mutate: Callable[[Record], dict[str, Any]], check: Callable[[Record], None]) -> Record:
         """``mutate(record)`` gives the changed columns; ``check(node)`` vets the node the object ends on."""
         final: dict[str, Any] = {}  # the values the error of a uniqueness conflict names
         with _integrity(self.target, final), self.db.write() as session:
             record = self._get(session, uuid)
             changes = mutate(record)
             final.update(record, **changes)
-            check(self._node(session, changes.get("node_id", record["node_id"])))
+            check(self._node(session, int(changes.get("node_id") or record["node_id"])))
             if not changes:
                 return record
             changes["updated_at"] = utcnow()

@@ -18,8 +18,17 @@ from ironworks.logs import mask_secrets
 from ironworks.resources.timestamps import iso
 
 CONNECTOR_FIELDS = ("uuid", "node_uuid", "type", "connector_id", "extra", "created_at", "updated_at")
-TARGET_FIELDS = ("uuid", "node_uuid", "volume_type", "properties", "boot_index", "volume_id", "extra",
-                 "created_at", "updated_at")
+TARGET_FIELDS = (
+    "uuid",
+    "node_uuid",
+    "volume_type",
+    "properties",
+    "boot_index",
+    "volume_id",
+    "extra",
+    "created_at",
+    "updated_at",
+)
 CONNECTOR_DEFAULT_LIST = ("uuid", "node_uuid", "type", "connector_id")
 TARGET_DEFAULT_LIST = ("uuid", "node_uuid", "volume_type", "boot_index", "volume_id")
 CONNECTOR_PATCHABLE = frozenset({"connector_id", "extra", "node_uuid", "type"})
@@ -31,18 +40,25 @@ TARGET_UNSORTABLE = frozenset({"extra", "properties"})
 
 REDACTED = {
     "redacted_contents": "** Value redacted: Requires permission baremetal:volume:view_target_properties "
-                         "access. Permission denied. **"
+    "access. Permission denied. **"
 }
 
 #: (field, JSON type, column width or None), required fields first
 _CONNECTOR_BODY: dict[str, tuple[str, int | None, bool]] = {
-    "connector_id": ("string", 255, True), "node_uuid": ("string", None, True), "type": ("string", 32, True),
-    "extra": ("object", None, False), "uuid": ("string", None, False),
+    "connector_id": ("string", 255, True),
+    "node_uuid": ("string", None, True),
+    "type": ("string", 32, True),
+    "extra": ("object", None, False),
+    "uuid": ("string", None, False),
 }
 _TARGET_BODY: dict[str, tuple[str, int | None, bool]] = {
-    "boot_index": ("integer", None, True), "node_uuid": ("string", None, True),
-    "volume_id": ("string", 36, True), "volume_type": ("string", 64, True),
-    "extra": ("object", None, False), "properties": ("object", None, False), "uuid": ("string", None, False),
+    "boot_index": ("integer", None, True),
+    "node_uuid": ("string", None, True),
+    "volume_id": ("string", 36, True),
+    "volume_type": ("string", 64, True),
+    "extra": ("object", None, False),
+    "properties": ("object", None, False),
+    "uuid": ("string", None, False),
 }
 _INT32 = 2**31
 
@@ -92,8 +108,14 @@ def validate(body: Any, *, target: bool) -> dict[str, Any]:
     return out
 
 
-def render(record: dict[str, Any], *, target: bool, base_url: str, fields: list[str] | tuple[str, ...] | None = None,
-           redact: bool = False) -> dict[str, Any]:
+def render(
+    record: dict[str, Any],
+    *,
+    target: bool,
+    base_url: str,
+    fields: list[str] | tuple[str, ...] | None = None,
+    redact: bool = False,
+) -> dict[str, Any]:
     """One connector or target; ``fields`` picks (links always), ``redact`` hides a target's properties."""
     resource = "volume/targets" if target else "volume/connectors"
     out: dict[str, Any] = {}
