@@ -296,7 +296,7 @@ def process(svc: Services, uuid: str, project: str | None = None, cap: int = 0) 
                                      "candidate_nodes", "flavor")}
     try:
         req = AllocationRequest(resource_class=record["resource_class"], traits=record["traits"] or (),
-                                owner=record["owner"], flavor=record["flavor"])
+                                owner=record["owner"], flavor=record["flavor"], name=record["name"])
         demand = demand_for(svc, req, record["candidate_nodes"] or None)
         tenant = tenancy.load(svc)
         return _claim(svc, values, demand, tenant, find_nodes(svc, demand, tenant), check_instance=True,
