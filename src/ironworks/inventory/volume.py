@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ironworks import errors, states
 from ironworks.db.repos.base import Record
-from ironworks.db.repos.volume import VolumeRepo
+from ironworks.db.repos.volume import VolumeConnectorRepo, VolumeTargetRepo, repo_for
 from ironworks.identifiers import is_uuid_like, new_uuid
 from ironworks.resources import patch as jsonpatch
 from ironworks.resources.schemas import volume as schema
@@ -38,8 +38,8 @@ class InvalidInput(errors.Invalid):
     template = "Invalid input for field/attribute %(fieldname)s. Value: '%(value)s'. "
 
 
-def repo(svc: Services, *, target: bool) -> VolumeRepo:
-    return VolumeRepo(svc.db, target=target)
+def repo(svc: Services, *, target: bool) -> VolumeConnectorRepo | VolumeTargetRepo:
+    return repo_for(svc.db, target=target)
 
 
 def _kind(target: bool) -> str:
@@ -114,7 +114,7 @@ def update(svc: Services, ident: str, patch: Any, *, target: bool, may_link: Cal
         if node["power_state"] != states.POWER_OFF:
             raise errors.InvalidStateRequested(action=action, node=node["uuid"], state=node["power_state"])
 
-    record = repo(svc, target=target).update(ident, mutate, check)
+    record = repo(svc, target=target).update_checked(ident, mutate, check)
     LOG.info("Updated %s %s", _kind(target), record["uuid"])
     return record
 
@@ -127,5 +127,5 @@ def delete(svc: Services, ident: str, *, target: bool) -> None:
         if node["provision_state"] not in DELETE_ALLOWED_STATES and node["power_state"] != states.POWER_OFF:
             raise errors.InvalidStateRequested(action=action, node=node["uuid"], state=node["power_state"])
 
-    record = repo(svc, target=target).delete(ident, check)
+    record = repo(svc, target=target).delete_checked(ident, check)
     LOG.info("Deleted %s %s of node %s", _kind(target), record["uuid"], record["node_uuid"])

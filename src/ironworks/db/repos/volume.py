@@ -1,31 +1,33 @@
-"""Volume connector and target storage (API 1.32): one repository, two tables of the same shape.
+"""Volume connector and target storage (API 1.32): two repositories of the same shape over the generic one.
 
-A record is a plain dict of the row's columns plus its node's ``node_uuid``, ``owner`` and ``lessee`` (the
-policy decides on them). Updates and deletes take a callback that checks the node, read and locked in the same
-write transaction (PostgreSQL ``FOR UPDATE``; SQLite writers are serialised), so a power-on or a lock taken
-in between cannot slip past the check. Uniqueness — a connector's (type, connector_id), a target's (node,
-boot_index), both uuids — is the database's, translated to Ironic's 409s.
+A record is a plain dict of the row's columns plus its node's ``node_uuid``, ``node_owner`` and ``node_lessee``
+(the policy decides on them). Updates and deletes take a ``check(node)`` callback that vets the node, read and
+locked in the same write transaction (PostgreSQL ``FOR UPDATE``; SQLite writers are serialised), so a power-on
+or a lock taken in between cannot slip past it. Uniqueness — a connector's (type, connector_id), a target's
+(node, boot_index), both uuids — is the database's, translated to Ironic's 409s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, delete, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, or_, select
+from sqlalchemy.orm import DeclarativeBase, Session
 
 from ironworks import errors
-from ironworks.db.engine import Database
-from ironworks.db.models import Node, VolumeConnector, VolumeTarget, utcnow
-from ironworks.db.repos.base import Record, is_uuid_like, list_page, translate_integrity
+from ironworks.db.models import Node, VolumeConnector, VolumeTarget
+from ironworks.db.repos.base import Changes, Record, Repository, sortable
+from ironworks.identifiers import is_uuid_like
 
 CONNECTORS = cast(Table, VolumeConnector.__table__)
 TARGETS = cast(Table, VolumeTarget.__table__)
 NODES = cast(Table, Node.__table__)
 
-CONNECTOR_SORTABLE = frozenset(c.name for c in CONNECTORS.columns if c.type.__class__.__name__ != "JSON")
-TARGET_SORTABLE = frozenset(c.name for c in TARGETS.columns if c.type.__class__.__name__ != "JSON")
+CONNECTOR_SORTABLE = sortable(CONNECTORS)
+TARGET_SORTABLE = sortable(TARGETS)
+
+M = TypeVar("M", bound=DeclarativeBase)
 
 
 class VolumeConnectorNotFound(errors.NotFound):
@@ -52,92 +54,40 @@ class VolumeTargetBootIndexAlreadyExists(errors.Duplicate):
     template = "A volume target with boot index '%(boot_index)s' for the same node already exists."
 
 
-def _integrity(target: bool, values: dict[str, Any]) -> Any:
-    if target:
-        return translate_integrity(
-            "volume_targets",
-            [
-                ("uuid", lambda: VolumeTargetAlreadyExists(uuid=values.get("uuid"))),
-                ("node_id", lambda: VolumeTargetBootIndexAlreadyExists(boot_index=values.get("boot_index"))),  # SQLite
-                (
-                    "node_id, boot_index",
-                    lambda: VolumeTargetBootIndexAlreadyExists(boot_index=values.get("boot_index")),
-                ),
-            ],
-        )
-    return translate_integrity(
-        "volume_connectors",
-        [
-            ("uuid", lambda: VolumeConnectorAlreadyExists(uuid=values.get("uuid"))),
-            *(
-                (
-                    column,
-                    lambda: VolumeConnectorTypeAndIdAlreadyExists(
-                        type=values.get("type"), connector_id=values.get("connector_id")
-                    ),
-                )
-                for column in ("type", "type, connector_id")
-            ),  # SQLite names the first column, PostgreSQL both
-        ],
-    )
+def _with_node(table: Table) -> Any:
+    return select(
+        *table.columns,
+        NODES.c.uuid.label("node_uuid"),
+        NODES.c.owner.label("node_owner"),
+        NODES.c.lessee.label("node_lessee"),
+    ).select_from(table.join(NODES, table.c.node_id == NODES.c.id))
 
 
-class VolumeRepo:
-    """Connectors (``target=False``) or targets (``target=True``)."""
+def _type_and_id(values: dict[str, Any]) -> errors.IronworksError:
+    return VolumeConnectorTypeAndIdAlreadyExists(type=values.get("type"), connector_id=values.get("connector_id"))
 
-    def __init__(self, db: Database, *, target: bool) -> None:
-        self.db = db
-        self.target = target
-        self.table = TARGETS if target else CONNECTORS
-        self.select = select(
-            *self.table.columns,
-            NODES.c.uuid.label("node_uuid"),
-            NODES.c.owner.label("node_owner"),
-            NODES.c.lessee.label("node_lessee"),
-        ).select_from(self.table.join(NODES, self.table.c.node_id == NODES.c.id))
 
-    def not_found(self, ident: str) -> errors.IronworksError:
-        return VolumeTargetNotFound(target=ident) if self.target else VolumeConnectorNotFound(connector=ident)
+def _boot_index(values: dict[str, Any]) -> errors.IronworksError:
+    return VolumeTargetBootIndexAlreadyExists(boot_index=values.get("boot_index"))
 
-    def _get(self, session: Session, uuid: str) -> Record:
-        row = None
-        if is_uuid_like(uuid):
-            row = session.execute(self.select.where(self.table.c.uuid == uuid.lower())).mappings().first()
-        if row is None:
-            raise self.not_found(uuid)
-        return dict(row)
 
-    def get(self, uuid: str) -> Record:
-        with self.db.read() as session:
-            return self._get(session, uuid)
+class _VolumeRepo(Repository[M]):
+    """What connectors and targets share: UUID identifiers, the project filter, writes that vet the node."""
 
-    def list(
-        self,
-        *,
-        filters: dict[str, Any] | None = None,
-        sort_key: str = "id",
-        sort_dir: str = "asc",
-        marker: str | None = None,
-        limit: int | None = None,
-    ) -> list[Record]:
-        stmt = self.select
-        for key, value in (filters or {}).items():
-            if key == "project" and value is not None:  # objects of nodes the project owns or leases (auth/)
-                stmt = stmt.where(or_(NODES.c.owner == value, NODES.c.lessee == value))
-            elif value is not None:
-                stmt = stmt.where(self.table.c[key] == value)
-        with self.db.read() as session:
-            return list_page(
-                session,
-                stmt,
-                self.table,
-                sort_key=sort_key,
-                sort_dir=sort_dir,
-                marker=marker,
-                limit=limit,
-                marker_source=self.select,
-                not_found=self.not_found,
-            )
+    lower_uuid = True
+    lock = True
+    #: the columns of the object's uniqueness rule (besides uuid)
+    key_columns: tuple[str, ...] = ()
+
+    def ident_clause(self, ident: str) -> Any:
+        if not is_uuid_like(ident):
+            return self.table.c.id.is_(None)  # nothing: Ironic's controllers take UUIDs only
+        return super().ident_clause(ident)
+
+    def filter_clause(self, key: str, value: Any) -> Any:
+        if key == "project":  # objects of nodes the project owns or leases (auth/)
+            return or_(NODES.c.owner == value, NODES.c.lessee == value)
+        return super().filter_clause(key, value)
 
     def _node(self, session: Session, node_id: int) -> Record:
         stmt = select(NODES).where(NODES.c.id == node_id)
@@ -148,29 +98,49 @@ class VolumeRepo:
             raise errors.NodeNotFound(node=str(node_id))
         return dict(row)
 
-    def create(self, values: dict[str, Any]) -> Record:
-        with _integrity(self.target, values), self.db.write() as session:
-            row = dict(values, created_at=utcnow())
-            session.execute(insert(self.table).values(**row))
-            return self._get(session, row["uuid"])
-
-    def update(self, uuid: str, mutate: Callable[[Record], dict[str, Any]], check: Callable[[Record], None]) -> Record:
+    def update_checked(self, uuid: str, mutate: Callable[[Record], Changes], check: Callable[[Record], None]) -> Record:
         """``mutate(record)`` gives the changed columns; ``check(node)`` vets the node the object ends on."""
-        final: dict[str, Any] = {}  # the values the error of a uniqueness conflict names
-        with _integrity(self.target, final), self.db.write() as session:
-            record = self._get(session, uuid)
-            changes = mutate(record)
-            final.update(record, **changes)
-            check(self._node(session, int(changes.get("node_id") or record["node_id"])))
-            if not changes:
-                return record
-            changes["updated_at"] = utcnow()
-            session.execute(update(self.table).where(self.table.c.id == record["id"]).values(**changes))
-            return self._get(session, record["uuid"])
 
-    def delete(self, uuid: str, check: Callable[[Record], None]) -> Record:
-        with self.db.write() as session:
-            record = self._get(session, uuid)
-            check(self._node(session, record["node_id"]))
-            session.execute(delete(self.table).where(self.table.c.id == record["id"]))
-            return record
+        def write(session: Session, record: Record) -> Changes:
+            changes = mutate(record)
+            check(self._node(session, int(changes.get("node_id") or record["node_id"])))
+            if changes:  # the columns a uniqueness error names are written along (unchanged values)
+                changes = {**{k: record[k] for k in self.key_columns}, **changes}
+            return changes
+
+        return self._update(uuid, write)
+
+    def delete_checked(self, uuid: str, check: Callable[[Record], None]) -> Record:
+        return self._delete(uuid, lambda session, record: check(self._node(session, record["node_id"])))
+
+
+class VolumeConnectorRepo(_VolumeRepo[VolumeConnector]):
+    model = VolumeConnector
+    query = _with_node(CONNECTORS)
+    key_columns = ("type", "connector_id")
+    unique = [
+        ("uuid", lambda v: VolumeConnectorAlreadyExists(uuid=v.get("uuid"))),
+        ("type", _type_and_id),  # SQLite names the first column of the pair
+        ("type, connector_id", _type_and_id),  # PostgreSQL both
+    ]
+
+    def not_found(self, ident: str) -> errors.IronworksError:
+        return VolumeConnectorNotFound(connector=ident)
+
+
+class VolumeTargetRepo(_VolumeRepo[VolumeTarget]):
+    model = VolumeTarget
+    query = _with_node(TARGETS)
+    key_columns = ("node_id", "boot_index")
+    unique = [
+        ("uuid", lambda v: VolumeTargetAlreadyExists(uuid=v.get("uuid"))),
+        ("node_id", _boot_index),  # SQLite
+        ("node_id, boot_index", _boot_index),  # PostgreSQL
+    ]
+
+    def not_found(self, ident: str) -> errors.IronworksError:
+        return VolumeTargetNotFound(target=ident)
+
+
+def repo_for(db: Any, *, target: bool) -> VolumeConnectorRepo | VolumeTargetRepo:
+    return VolumeTargetRepo(db) if target else VolumeConnectorRepo(db)

@@ -5,14 +5,14 @@
 ``target_provision_state`` and ``duration_seconds`` (issue 13).
 
 Revision ID: 0015
-Revises: 0009
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
