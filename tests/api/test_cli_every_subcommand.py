@@ -32,18 +32,6 @@ from tests.api.helpers import run_openstack
 
 #: subcommands Ironworks does not serve, with the reason (each one is a known gap, not an oversight)
 NOT_SERVED: dict[str, str] = {
-    "baremetal_volume_connector_create": "volume connectors/targets (API 1.32) are not served yet",
-    "baremetal_volume_connector_delete": "volume connectors/targets (API 1.32) are not served yet",
-    "baremetal_volume_connector_list": "volume connectors/targets (API 1.32) are not served yet",
-    "baremetal_volume_connector_set": "volume connectors/targets (API 1.32) are not served yet",
-    "baremetal_volume_connector_show": "volume connectors/targets (API 1.32) are not served yet",
-    "baremetal_volume_connector_unset": "volume connectors/targets (API 1.32) are not served yet",
-    "baremetal_volume_target_create": "volume connectors/targets (API 1.32) are not served yet",
-    "baremetal_volume_target_delete": "volume connectors/targets (API 1.32) are not served yet",
-    "baremetal_volume_target_list": "volume connectors/targets (API 1.32) are not served yet",
-    "baremetal_volume_target_set": "volume connectors/targets (API 1.32) are not served yet",
-    "baremetal_volume_target_show": "volume connectors/targets (API 1.32) are not served yet",
-    "baremetal_volume_target_unset": "volume connectors/targets (API 1.32) are not served yet",
 }
 
 #: the scenarios run on SQLite only (see the module docstring)
@@ -418,6 +406,35 @@ def test_runbooks_servicing_and_hold(cli: Cli) -> None:
     assert done["driver_internal_info"]["fake_vendor_calls"] == 2
     cli("runbook", "delete", "CUSTOM_WIPE2", fmt=False)
     assert cli("runbook", "list") == []
+
+
+@on_sqlite
+def test_volume_connectors_and_targets(cli: Cli) -> None:
+    node = cli("node", "create", "--driver", "fake-hardware", "--name", "v1")["uuid"]
+    cli("node", "power", "off", "v1", fmt=False)  # volume objects change only on a powered-off node (Ironic)
+    _wait_field(cli, "v1", "power_state", "power off")
+    made = cli("volume", "connector", "create", "--node", node, "--type", "iqn", "--connector-id",
+               "iqn.2026-12.org.example:v1", "--extra", "a=b")
+    assert made["connector_id"] == "iqn.2026-12.org.example:v1" and made["extra"] == {"a": "b"}
+    assert [col(c, "uuid") for c in cli("volume", "connector", "list", "--node", node)] == [made["uuid"]]
+    cli("volume", "connector", "set", made["uuid"], "--connector-id", "iqn.2026-12.org.example:b", "--extra",
+        "c=d", fmt=False)
+    cli("volume", "connector", "unset", made["uuid"], "--extra", "a", fmt=False)
+    shown = cli("volume", "connector", "show", made["uuid"])
+    assert shown["connector_id"] == "iqn.2026-12.org.example:b" and shown["extra"] == {"c": "d"}
+    cli("volume", "connector", "delete", made["uuid"], fmt=False)
+    assert cli("volume", "connector", "list") == []
+    target = cli("volume", "target", "create", "--node", node, "--type", "iscsi", "--boot-index", "0",
+                 "--volume-id", "vol-1", "--property", "auth_password=cli-secret-3", "--property", "target_lun=1")
+    assert target["properties"] == {"auth_password": "******", "target_lun": 1}  # the client sends JSON values
+    cli("volume", "target", "set", target["uuid"], "--boot-index", "1", "--property", "target_lun=2", fmt=False)
+    cli("volume", "target", "unset", target["uuid"], "--property", "auth_password", fmt=False)
+    shown = cli("volume", "target", "show", target["uuid"])
+    assert shown["boot_index"] == 1 and shown["properties"] == {"target_lun": 2}
+    listed = cli("volume", "target", "list", "--long")
+    assert [col(t, "uuid") for t in listed] == [target["uuid"]] and "cli-secret-3" not in json.dumps(listed)
+    cli("volume", "target", "delete", target["uuid"], fmt=False)
+    assert cli("volume", "target", "list") == []
 
 
 def _driven_here() -> set[str]:

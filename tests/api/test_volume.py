@@ -1,6 +1,7 @@
 """/v1/volume (API 1.32) through HTTP on SQLite and PostgreSQL: connectors and targets, their lists, filters and
 pages, uniqueness, JSON Patch, Ironic's power/provision state rules, masked target properties, the node
-sub-resources, the version gate, and the ``openstack baremetal volume connector|target`` CLI."""
+sub-resources and the version gate. The ``openstack baremetal volume connector|target`` commands:
+tests/api/test_cli_every_subcommand.py::test_volume_connectors_and_targets."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import uuid
 import pytest
 
 from ironworks import states
-from tests.api.helpers import baremetal_cli, fault, make_node
+from tests.api.helpers import fault, make_node
 from tests.conductor.helpers import move, settle
 
 IQN = "iqn.2026-12.org.example:node-1"
@@ -331,67 +332,4 @@ def test_node_subresource_is_list_only_and_node_delete_takes_them(api):
     assert api.get(f"/v1/nodes/{uuid.uuid4()}/volume/connectors").status_code == 404
     assert api.delete("/v1/nodes/n1").status_code == 204
     assert api.get("/v1/volume/connectors").json()["connectors"] == []
-    assert api.get("/v1/volume/targets").json()["targets"] == []
-
-
-def test_openstack_baremetal_volume_cli(service, api):
-    """Every ``openstack baremetal volume connector|target`` subcommand once; the API checks the effects."""
-    node = _node(api, "n1")
-    cli = baremetal_cli(service.url)
-    made = json.loads(
-        cli(
-            "volume",
-            "connector",
-            "create",
-            "--node",
-            node["uuid"],
-            "--type",
-            "iqn",
-            "--connector-id",
-            IQN,
-            "--extra",
-            "a=b",
-            "-f",
-            "json",
-        )
-    )
-    assert made["connector_id"] == IQN and made["extra"] == {"a": "b"}
-    listed = json.loads(cli("volume", "connector", "list", "--node", node["uuid"], "-f", "json"))
-    assert [c["uuid"] for c in listed] == [made["uuid"]]
-    cli("volume", "connector", "set", made["uuid"], "--connector-id", "iqn.2026-12.org.example:b", "--extra", "c=d")
-    cli("volume", "connector", "unset", made["uuid"], "--extra", "a")
-    shown = json.loads(cli("volume", "connector", "show", made["uuid"], "-f", "json"))
-    assert shown["connector_id"] == "iqn.2026-12.org.example:b" and shown["extra"] == {"c": "d"}
-    cli("volume", "connector", "delete", made["uuid"])
-    assert api.get("/v1/volume/connectors").json()["connectors"] == []
-
-    tgt = json.loads(
-        cli(
-            "volume",
-            "target",
-            "create",
-            "--node",
-            node["uuid"],
-            "--type",
-            "iscsi",
-            "--boot-index",
-            "0",
-            "--volume-id",
-            "vol-1",
-            "--property",
-            "auth_password=cli-secret-3",
-            "--property",
-            "target_lun=1",
-            "-f",
-            "json",
-        )
-    )
-    assert tgt["properties"] == {"auth_password": "******", "target_lun": 1}  # the client sends JSON values
-    cli("volume", "target", "set", tgt["uuid"], "--boot-index", "1", "--property", "target_lun=2")
-    cli("volume", "target", "unset", tgt["uuid"], "--property", "auth_password")
-    shown = json.loads(cli("volume", "target", "show", tgt["uuid"], "-f", "json"))
-    assert shown["boot_index"] == 1 and shown["properties"] == {"target_lun": 2}
-    listed = json.loads(cli("volume", "target", "list", "--long", "-f", "json"))
-    assert len(listed) == 1 and tgt["uuid"] in json.dumps(listed)
-    cli("volume", "target", "delete", tgt["uuid"])
     assert api.get("/v1/volume/targets").json()["targets"] == []
