@@ -301,11 +301,22 @@ def process(svc: Services, uuid: str, project: str | None = None, cap: int = 0) 
         tenant = tenancy.load(svc)
         return _claim(svc, values, demand, tenant, find_nodes(svc, demand, tenant), check_instance=True,
                       project=project, cap=cap, existing=record)
+    except errors.NotFound as exc:
+        if exc.message.startswith("Allocation "):
+            return None  # deleted while it was processed
+        return _quiet_fail(svc, values, _failed(uuid, exc.message.rstrip(".")), record)
     except errors.IronworksError as exc:
-        return _fail(svc, values, _failed(uuid, exc.message.rstrip(".")), record)
+        return _quiet_fail(svc, values, _failed(uuid, exc.message.rstrip(".")), record)
     except Exception as exc:  # noqa: BLE001 - a worker must leave the allocation in a final state
         LOG.exception("Allocation %s could not be processed", uuid)
-        return _fail(svc, values, _failed(uuid, f"internal error: {type(exc).__name__}"), record)
+        return _quiet_fail(svc, values, f"Unexpected exception during allocation: {type(exc).__name__}", record)
+
+
+def _quiet_fail(svc: Services, values: dict[str, Any], message: str, record: Record) -> Record | None:
+    try:
+        return _fail(svc, values, message, record)
+    except errors.NotFound:
+        return None  # deleted meanwhile: nothing left to mark
 
 
 def resume(svc: Services) -> int:
