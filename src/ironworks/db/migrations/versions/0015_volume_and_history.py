@@ -5,14 +5,14 @@
 ``target_provision_state`` and ``duration_seconds`` (issue 13).
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
