@@ -4,14 +4,14 @@
 (node_id, boot_index) unique; both deleted with their node. ``node_history`` gains ``project``, ``state``,
 ``target_provision_state`` and ``duration_seconds`` (issue 13).
 
-Revision ID: 0015
+Revision ID: 0014
 Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
