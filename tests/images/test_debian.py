@@ -17,7 +17,8 @@ from ironworks.configdrive.userdata import RootLogin
 from ironworks.lab.qemu import Disk, Nic, QemuVm, UserNet
 from tests.images.conftest import boot_spec, ed25519_public_key, fingerprint, require_build_tools
 
-pytestmark = [pytest.mark.vm, pytest.mark.timeout(2400), pytest.mark.late]  # late: scripts/test.sh balances its two processes
+# late: scripts/test.sh runs this module after the non-VM tests, to balance its two processes
+pytestmark = [pytest.mark.vm, pytest.mark.timeout(2400), pytest.mark.late]
 MAC = "52:54:00:1d:eb:01"
 
 

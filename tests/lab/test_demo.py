@@ -33,7 +33,8 @@ from ironworks.lab.qemu import Disk, QemuVm
 from tests.fixtures.servers import free_port
 from tests.images.conftest import boot_spec
 
-pytestmark = [pytest.mark.vm, pytest.mark.lab, pytest.mark.timeout(3600), pytest.mark.late]  # late: scripts/test.sh balances its two processes
+# late: scripts/test.sh runs this module after the non-VM tests, to balance its two processes
+pytestmark = [pytest.mark.vm, pytest.mark.lab, pytest.mark.timeout(3600), pytest.mark.late]
 
 
 class Demo:
