@@ -182,6 +182,8 @@ def test_heartbeat_fields_by_version(service: ServiceUnderTest, api: httpx.Clien
     r = agent.http.post(f"/v1/heartbeat/{node}", json=body,
                         headers={"X-OpenStack-Ironic-API-Version": f"1.{since}"})
     assert r.status_code == 202, r.text
+    internal = api.get(f"/v1/nodes/{node}").json()["driver_internal_info"]
+    assert {k: internal.get(k) for k in fields} == fields  # recorded, as Ironic's agent_base does
     r = agent.http.post(f"/v1/heartbeat/{node}", json={**body, "agent_status": "sideways"},
                         headers={"X-OpenStack-Ironic-API-Version": "1.72"})
     assert r.status_code == 400, r.text

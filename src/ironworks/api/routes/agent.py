@@ -315,6 +315,9 @@ def _heartbeat_of(ctx: Ctx, body: dict[str, Any], ident: str | None) -> Any:
         "agent_busy": bool(body.get("busy")),
         "agent_progress": progress,
     }
+    # kept as Ironic's agent_base does (only when given): the 1.68 CA path and the 1.72 status, for operators
+    record.update({key: body[key] for key in ("agent_verify_ca", "agent_status", "agent_status_message")
+                   if body.get(key)})
     resume.on_callback(_conductor(ctx), _channel(ctx), node["uuid"], record)
     return Reply(202)
 
