@@ -167,6 +167,12 @@ class Settings:
     #: VLANs handed to networks that members create: "[physical_network:]first:last" entries; empty: members
     #: cannot create networks (docs/networking.md)
     tenant_vlan_ranges: tuple[str, ...] = ()
+    #: trait-based networking (API 1.111, networking/trait_networking/, docs/networking.md), Ironic's
+    #: [conductor] enable_trait_based_networking and trait_based_networking_* options and defaults
+    trait_based_networking_enabled: bool = False
+    trait_based_networking_config_file: str = "/etc/ironworks/trait_based_networking.yaml"
+    trait_based_networking_raise_when_no_match: bool = True
+    trait_based_networking_enable_default_trait: bool = True
     # logging
     log_level: str = "INFO"
 

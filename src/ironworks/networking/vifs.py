@@ -36,7 +36,7 @@ from ironworks import errors
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.networks import NetLookup, NetworkNotFound, visible
 from ironworks.identifiers import is_uuid_like, new_uuid, normalize_mac
-from ironworks.networking import addressing, live, plain_vifs
+from ironworks.networking import addressing, live, plain_vifs, trait_networking
 from ironworks.networking.networks import repo
 from ironworks.networking.nic_selection import (
     NetworkRef,
@@ -196,29 +196,28 @@ def _attach(svc: Services, node_ident: str, body: dict[str, Any], holder: str | 
             rows.append((network["id"], ip))
             attached.append(AttachedNetwork(network, ip))
         request = VifRequest(vif_id, tuple(ref(n) for n, _ in wanted), port_uuid=pinned)
-        placement = choose_nics(ports_from_records(port_records), portgroups_from_records(group_records), [request])[0]
+        taken = {v["attached_uuid"] for v in lk.vifs(node["id"])}
+        placement: Any = trait_networking.place(svc.settings, lk, node, vif_id, wanted[0][0], taken)
+        if placement is None:
+            placement = choose_nics(
+                ports_from_records(port_records), portgroups_from_records(group_records), [request]
+            )[0]
+        kind = placement.kind if isinstance(placement, trait_networking.Placement) else placement.kind.value
         lk.insert_vif(
             {
                 "vif_id": vif_id,
                 "node_id": node["id"],
                 "port_uuid": pinned,
                 "mac": body.get("mac"),
-                "attached_kind": placement.kind.value,
+                "attached_kind": kind,
                 "attached_uuid": placement.uuid,
                 "reason": placement.reason,
             },
             rows,
         )
-        lk.set_nic_vif(placement.kind.value, placement.uuid, vif_id)
-        LOG.info(
-            "Attached VIF %s of node %s to %s %s (%s)",
-            vif_id,
-            node["uuid"],
-            placement.kind.value,
-            placement.uuid,
-            placement.reason,
-        )
-        return AttachedVif(vif_id, placement.kind.value, placement.uuid, placement.reason, tuple(attached))
+        lk.set_nic_vif(kind, placement.uuid, vif_id)
+        LOG.info("Attached VIF %s of node %s to %s %s (%s)", vif_id, node["uuid"], kind, placement.uuid, placement.reason)
+        return AttachedVif(vif_id, kind, placement.uuid, placement.reason, tuple(attached))
 
     result: AttachedVif = repo(svc).transact(work)
     return result
@@ -292,11 +291,13 @@ def _detach(
         vif = match[0]
         lk.delete_vif(vif["id"])
         lk.set_nic_vif(vif["attached_kind"], vif["attached_uuid"], None)
+        restore_group = trait_networking.teardown(lk, vif["attached_kind"], vif["attached_uuid"])
         LOG.info("Detached VIF %s from node %s", vif["vif_id"], node["uuid"])
         row = {k: vif[k] for k in ("vif_id", "node_id", "port_uuid", "mac", "attached_kind", "attached_uuid", "reason")}
         links = [(ln["network_id"], ln["ip_address"]) for ln in vif["networks"]]
 
         def undo(lk2: NetLookup) -> None:
+            restore_group(lk2)
             lk2.insert_vif(row, links)
             lk2.set_nic_vif(row["attached_kind"], row["attached_uuid"], row["vif_id"])
 
