@@ -42,7 +42,8 @@ REFUSED = [
     ("port.colour == 'red'", "unknown variable"),
     ("node.name == 'x'", "unknown variable"),
     ("network.tags > 'a'", "network.tags is a set"),
-    ("port.vendor == acme", "unexpected text"), ("port.vendor == port.vendor", "quoted literal"),
+    ("port.vendor == acme", "unexpected text"),
+    ("port.vendor == port.vendor", "quoted literal"),
     ("port.vendor == 'a b'", "unexpected"),
     ("(port.is_port", "end of expression"),
     ("port.is_port)", "unexpected"),
@@ -109,8 +110,10 @@ def test_plan_groups_available_ports_on_one_physnet_newest_first():
 
 def test_applicable_traits_and_default():
     traits, _ = load_rules(
-        {"B": {"order": 2, "actions": [{"action": "attach_port", "filter": "port.is_port"}]},
-         "A": {"order": 1, "actions": [{"action": "attach_portgroup", "filter": "port.is_portgroup"}]}}
+        {
+            "B": {"order": 2, "actions": [{"action": "attach_port", "filter": "port.is_port"}]},
+            "A": {"order": 1, "actions": [{"action": "attach_portgroup", "filter": "port.is_portgroup"}]},
+        }
     )
     assert [t.name for t in applicable(traits, ["B", "A"], use_default=True)] == ["A", "B"]
     assert [t.name for t in applicable(traits, [], use_default=True)] == ["CUSTOM_DEFAULT_TBN_TRAIT"]

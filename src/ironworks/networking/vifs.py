@@ -216,7 +216,9 @@ def _attach(svc: Services, node_ident: str, body: dict[str, Any], holder: str | 
             rows,
         )
         lk.set_nic_vif(kind, placement.uuid, vif_id)
-        LOG.info("Attached VIF %s of node %s to %s %s (%s)", vif_id, node["uuid"], kind, placement.uuid, placement.reason)
+        LOG.info(
+            "Attached VIF %s of node %s to %s %s (%s)", vif_id, node["uuid"], kind, placement.uuid, placement.reason
+        )
         return AttachedVif(vif_id, kind, placement.uuid, placement.reason, tuple(attached))
 
     result: AttachedVif = repo(svc).transact(work)

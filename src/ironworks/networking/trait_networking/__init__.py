@@ -25,7 +25,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, insert, select, update
 
 from ironworks import errors
-from ironworks.db.models import Portgroup, Port, utcnow
+from ironworks.db.models import Port, Portgroup, utcnow
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.networks import NetLookup
 from ironworks.identifiers import new_uuid
@@ -76,21 +76,28 @@ def place(
         return None
     traits, reasons = rules.read_rules(settings.trait_based_networking_config_file)
     for reason in reasons:
-        LOG.error("Trait based networking rules %s are invalid: %s", settings.trait_based_networking_config_file, reason)
+        LOG.error(
+            "Trait based networking rules %s are invalid: %s", settings.trait_based_networking_config_file, reason
+        )
     node_traits = (node.get("instance_info") or {}).get("traits") or []
     chosen = rules.applicable(traits, node_traits, use_default=settings.trait_based_networking_enable_default_trait)
     if not chosen:
         if settings.trait_based_networking_raise_when_no_match:
-            raise NoTraitsApplicable(err=f"No Trait Based Networking traits were found which could apply to the "
-                                     f"node {node['uuid']}.")
+            raise NoTraitsApplicable(
+                err=f"No Trait Based Networking traits were found which could apply to the node {node['uuid']}."
+            )
         LOG.warning("No trait based networking trait applies to node %s: ordinary NIC choice", node["uuid"])
         return None
     ports = [p for p in lk.ports(node["id"]) if _free(p) and p["uuid"] not in taken]
     groups = [g for g in lk.portgroups(node["id"]) if _free(g) and g["uuid"] not in taken]
     candidates = [
         rules.Candidate(
-            p["uuid"], p["id"], _subject(p, False), bool(p.get("available_for_dynamic_portgroup"))
-            and not p.get("portgroup_id") and not p.get("portgroup_uuid")
+            p["uuid"],
+            p["id"],
+            _subject(p, False),
+            bool(p.get("available_for_dynamic_portgroup"))
+            and not p.get("portgroup_id")
+            and not p.get("portgroup_uuid"),
         )
         for p in ports
     ]
@@ -99,8 +106,10 @@ def place(
     result = rules.plan(chosen, candidates, pg_candidates, facts)
     if result is None:
         if settings.trait_based_networking_raise_when_no_match:
-            raise NoPortMatches(err=f"No matching ports were found when planning the networking for node "
-                                f"{node['uuid']} and VIF {vif_id}.")
+            raise NoPortMatches(
+                err=f"No matching ports were found when planning the networking for node "
+                f"{node['uuid']} and VIF {vif_id}."
+            )
         LOG.warning("No trait based networking action matched node %s: ordinary NIC choice", node["uuid"])
         return None
     why = f"trait {result.trait}"
@@ -122,9 +131,18 @@ def _create_group(lk: NetLookup, node: Record, members: tuple[rules.Candidate, .
     now = utcnow()
     result = lk.session.execute(
         insert(PORTGROUPS).values(
-            uuid=uuid, name=name, node_id=node["id"], address=None, mode=None, properties={},
-            standalone_ports_supported=True, physical_network=members[0].subject.physical_network, extra={},
-            internal_info={}, dynamic_portgroup=True, created_at=now,
+            uuid=uuid,
+            name=name,
+            node_id=node["id"],
+            address=None,
+            mode=None,
+            properties={},
+            standalone_ports_supported=True,
+            physical_network=members[0].subject.physical_network,
+            extra={},
+            internal_info={},
+            dynamic_portgroup=True,
+            created_at=now,
         )
     )
     pg_id = cast(Any, result).inserted_primary_key[0]

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
 
 MAX_LENGTH = 1024
 MAX_DEPTH = 32
@@ -125,7 +124,7 @@ class Chain:
         return any(p.eval(port, network) for p in self.parts)
 
 
-Expression = Union[Compare, Function, Chain]
+Expression = Compare | Function | Chain
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
