@@ -21,6 +21,7 @@ Every error a user can see is one of these; the API renders each of them in Iron
     │   └── InvalidState: NodeAssociated
     ├── NodeProtected (403)          as Ironic's HTTPForbidden
     ├── NoFreeWorker (503)
+    ├── ChildNodeStepFailed (500)     a step run on a child node (API 1.83) failed; fails the parent's operation
     └── DriverError (500)             hardware or library failures, translated at the driver boundary
         └── BMCError: BMCConnectionError / BMCAuthError / BMCProtocolError / BMCCommandError / BMCBusy /
                       PowerStateTimeout   (each names the BMC, never a password)
@@ -241,6 +242,13 @@ class NoFreeWorker(IronworksError):
 class DriverError(IronworksError):
     http_status = 500
     template = "Driver error: %(reason)s"
+
+
+class ChildNodeStepFailed(IronworksError):
+    """A step run on a child node (API 1.83 ``execute_on_child_nodes``) failed; the parent's operation fails."""
+
+    http_status = 500
+    template = "Step %(step)s failed on child node %(node)s: %(reason)s"
 
 
 # --- BMC access (drivers/ipmi, drivers/redfish): every message names the BMC, never a password ---------------

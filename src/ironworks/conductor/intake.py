@@ -8,6 +8,7 @@ durable intent; a worker runs the flow and releases the lock. The API answers 20
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ironworks import errors, states
@@ -134,11 +135,14 @@ def _check_disable_ramdisk(target: str, disable_ramdisk: Any, version: int) -> N
 
 
 def provision(svc: Services, node: Record, body: dict[str, Any], version: int, request_id: str,
-              project: str | None = None, requester: dict[str, str | None] | None = None) -> None:
+              project: str | None = None, requester: dict[str, str | None] | None = None,
+              may_use: Callable[[Record], None] | None = None) -> None:
     """``PUT /v1/nodes/{node}/states/provision``. Raises the Ironic error of a refused request.
 
     ``project`` is the caller's project (None: the operator); it decides which runbooks the caller may use.
-    ``requester`` (user, project) is recorded with the node history entries the operation writes."""
+    ``requester`` (user, project) is recorded with the node history entries the operation writes.
+    ``may_use`` raises when the caller may not act on a child node a step names (API 1.83), as Ironic's
+    ``check_node_policy_and_retrieve``."""
     for key in body:
         if key not in _BODY_KEYS:
             raise errors.Invalid(f"Unknown argument: {key!r}.")
@@ -197,7 +201,7 @@ def provision(svc: Services, node: Record, body: dict[str, Any], version: int, r
         if not service_steps:
             raise errors.Invalid('"service_steps" is required when setting target provision state to service')
     _start(svc, node, target, event, dict(body, clean_steps=clean_steps, service_steps=service_steps), request_id,
-           requester or {})
+           requester or {}, may_use)
 
 
 def _only_valid(key: str, target: str, body: dict[str, Any]) -> str:
@@ -228,8 +232,17 @@ def runbook_steps(svc: Services, node: Record, target: str, body: dict[str, Any]
     return clean_steps, service_steps, dict(body, disable_ramdisk=book["disable_ramdisk"])
 
 
+def _check_children(svc: Services, user_steps: list[dict[str, Any]],
+                    may_use: Callable[[Record], None] | None) -> None:
+    """Each child node a step's ``limit_child_node_execution`` names must exist (404) and be the caller's to use."""
+    for uuid in steps.child_limits(user_steps):
+        child = svc.nodes.get(uuid)
+        if may_use is not None:
+            may_use(child)
+
+
 def _start(svc: Services, node: Record, target: str, event: str, body: dict[str, Any], request_id: str,
-           requester: dict[str, str | None]) -> None:
+           requester: dict[str, str | None], may_use: Callable[[Record], None] | None = None) -> None:
     conductor = _conductor(svc)
     ctx = conductor.ctx
     if event == "manage" and node["provision_state"] != states.ENROLL:
@@ -251,6 +264,7 @@ def _start(svc: Services, node: Record, target: str, event: str, body: dict[str,
     if event == "clean":
         no_ramdisk = bool(body.get("disable_ramdisk"))
         args["clean_steps"] = steps.validate_user_clean_steps(driver, body["clean_steps"], no_ramdisk)
+        _check_children(svc, body["clean_steps"], may_use)
         if no_ramdisk:
             args["disable_ramdisk"] = True
         kwargs["target"] = states.MANAGEABLE
@@ -269,6 +283,7 @@ def _start(svc: Services, node: Record, target: str, event: str, body: dict[str,
     if event == "service":
         no_ramdisk = bool(body.get("disable_ramdisk"))
         args["service_steps"] = steps.validate_user_service_steps(driver, body["service_steps"], no_ramdisk)
+        _check_children(svc, body["service_steps"], may_use)
         args["disable_ramdisk"] = no_ramdisk
         kwargs["target"] = states.ACTIVE
     if event == "unhold":

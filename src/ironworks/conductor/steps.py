@@ -8,6 +8,12 @@ A step is a plain dict, the shape Ironic shows in ``clean_step`` / ``deploy_step
 The decorators themselves live in ``drivers.base`` (``clean_step``, ``deploy_step``, ``service_step``) so that
 drivers do not import the conductor; they are re-exported here.
 
+A clean or service step with ``execute_on_child_nodes: true`` (API 1.83) is not checked against the node's
+own driver: it runs on each child node (``parent_node`` is this node), or on those of them listed in
+``limit_child_node_execution``, each under its own lock and with its own driver (``steprunner``), where it must
+be one of the child's declared steps. Ironic 39 drops such steps from the stored plan (its runner for them is
+never reached); Ironworks keeps them in the plan and runs them, as the runner Ironic wrote intends.
+
 Reserved steps (Ironic's ``RESERVED_STEP_HANDLER_MAPPING`` plus ``hold`` and ``wait``) are known to no driver
 and may be named on any allowed interface: ``hold`` parks the node in ``<kind> hold`` until ``unhold``;
 ``wait`` parks it in the wait state (with ``args.seconds``: sleeps that long, at most
@@ -23,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ironworks import errors
 from ironworks.drivers.base import Driver, StepInfo, clean_step, deploy_step, service_step
+from ironworks.identifiers import is_uuid_like
 
 if TYPE_CHECKING:
     from ironworks.conductor.task import Task
@@ -38,8 +45,8 @@ MAX_WAIT_STEP_SECONDS = 30
 #: interfaces a clean or service step may name (Ironic's CLEANING_INTERFACE_PRIORITY / _STEPS_SCHEMA enum)
 STEP_INTERFACES = ("vendor", "power", "management", "firmware", "deploy", "bios", "raid")
 #: keys of a clean or service step in a request (Ironic's _STEPS_SCHEMA)
-_USER_STEP_KEYS = frozenset({"interface", "step", "args", "order", "execute_on_child_nodes",
-                             "limit_child_node_execution"})
+_CHILD_KEYS = frozenset({"execute_on_child_nodes", "limit_child_node_execution"})
+_USER_STEP_KEYS = frozenset({"interface", "step", "args", "order"}) | _CHILD_KEYS
 
 #: interfaces in the order their steps run when priorities tie (Ironic's order)
 INTERFACE_ORDER = ("power", "management", "deploy", "bios", "raid", "firmware", "inspect", "boot", "rescue",
@@ -81,7 +88,7 @@ def automated_clean_plan(driver: Driver) -> list[dict[str, Any]]:
 def _check_shape(steps: Any, kind: str, need_priority: bool) -> list[dict[str, Any]]:
     if not isinstance(steps, list) or not steps and kind == "clean":
         raise errors.InvalidParameterValue(f"{kind}_steps must be a non-empty list of steps.")
-    allowed = {"interface", "step", "args", "priority"} | ({"order"} if kind == "clean" else set())
+    allowed = {"interface", "step", "args", "priority"} | ({"order", *_CHILD_KEYS} if kind == "clean" else set())
     for step in steps:
         if not isinstance(step, dict):
             raise errors.InvalidParameterValue(f"Each {kind} step must be an object, not {step!r}.")
@@ -97,7 +104,31 @@ def _check_shape(steps: Any, kind: str, need_priority: bool) -> list[dict[str, A
         prio = step.get("priority", 0)
         if isinstance(prio, bool) or not isinstance(prio, int) or prio < 0:
             raise errors.InvalidParameterValue(f"'priority' of {kind} step {step['step']} must be an integer >= 0.")
+        _check_child_keys(step, lambda reason: errors.InvalidParameterValue(f"Invalid {kind}_steps: {reason}"))
     return steps
+
+
+def _check_child_keys(step: dict[str, Any], bad: Any) -> None:
+    """The child-node keys (API 1.83) as Ironic's ``_STEPS_SCHEMA`` and ``_check_steps``: a boolean, a list of
+    UUIDs (checked only when ``execute_on_child_nodes`` is true; a limit without it is ignored, as Ironic)."""
+    eocn = step.get("execute_on_child_nodes")
+    if "execute_on_child_nodes" in step and not isinstance(eocn, bool):
+        raise bad(f"{eocn!r} is not of type 'boolean'")
+    limit = step.get("limit_child_node_execution")
+    if "limit_child_node_execution" in step and not isinstance(limit, list):
+        raise bad(f"{limit!r} is not of type 'array'")
+    if eocn and limit:
+        for entry in limit:
+            if not (isinstance(entry, str) and is_uuid_like(entry)):
+                # Ironic means this message (its code fails on building it: a 500, never a 4xx)
+                raise errors.InvalidParameterValue(
+                    f"Invalid entry detected for execute_on_child_node parameter in step {step['step']}.")
+
+
+def child_limits(user_steps: list[dict[str, Any]]) -> list[str]:
+    """The child node UUIDs named by the steps that run on child nodes (to check they exist and may be used)."""
+    return [uuid for s in user_steps if s.get("execute_on_child_nodes")
+            for uuid in s.get("limit_child_node_execution") or []]
 
 
 def _resolve(driver: Driver, kind: str, user_steps: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict]]:
@@ -105,6 +136,10 @@ def _resolve(driver: Driver, kind: str, user_steps: list[dict[str, Any]]) -> lis
     resolved = []
     for user in user_steps:
         key = (user["interface"], user["step"])
+        if user.get("execute_on_child_nodes"):  # checked on each child when it runs, as Ironic
+            resolved.append(({"interface": key[0], "step": key[1], "priority": 0, "argsinfo": None,
+                              "requires_ramdisk": False, "abortable": False}, user))
+            continue
         if user["step"] in RESERVED:  # resolved by the conductor, not the driver (Ironic skips them too)
             reserved: dict[str, Any] = {"interface": key[0], "step": key[1], "priority": user.get("priority") or 0,
                                         "argsinfo": None, "requires_ramdisk": False}
@@ -148,7 +183,21 @@ def validate_user_clean_steps(driver: Driver, steps: Any, disable_ramdisk: bool 
         if needing:
             raise errors.InvalidParameterValue(
                 "; ".join(f"clean step {name} requires booting a ramdisk" for name in needing))
-    return [_public(step, user.get("args")) for step, user in resolved]
+    return [_with_child_keys(_public(step, user.get("args")), user) for step, user in resolved]
+
+
+def _with_child_keys(step: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
+    """The planned step keeps the user's child-node keys when it runs on child nodes."""
+    if user.get("execute_on_child_nodes"):
+        step.update({k: user[k] for k in _CHILD_KEYS if k in user})
+    return step
+
+
+def resolve_one(driver: Driver, kind: str, step: dict[str, Any]) -> dict[str, Any]:
+    """``step`` checked against ``driver``'s own ``kind`` steps (a child node's, API 1.83): the step to execute."""
+    user: dict[str, Any] = {k: step[k] for k in ("interface", "step", "args") if k in step}
+    resolved, _ = _resolve(driver, kind, [user])[0]
+    return _public(resolved, user.get("args"))
 
 
 def validate_user_service_steps(driver: Driver, steps: Any, disable_ramdisk: bool = False) -> list[dict[str, Any]]:
@@ -159,14 +208,15 @@ def validate_user_service_steps(driver: Driver, steps: Any, disable_ramdisk: boo
     interfaces (or a reserved step) with valid arguments; with ``disable_ramdisk`` none may need the ramdisk.
     """
     _check_user_schema(steps, "service")
-    resolved = _resolve(driver, "service", [{k: v for k, v in s.items() if k in ("interface", "step", "args")}
-                                            for s in steps])
+    resolved = _resolve(driver, "service", [{k: v for k, v in s.items()
+                                              if k in ("interface", "step", "args", *_CHILD_KEYS)}
+                                             for s in steps])
     if disable_ramdisk:
         needing = [f"{s['interface']}.{s['step']}" for s, _ in resolved if s["requires_ramdisk"]]
         if needing:
             raise errors.InvalidParameterValue(
                 "; ".join(f"service step {name} requires booting a ramdisk" for name in needing))
-    return [dict(_public(step, user.get("args")), requires_ramdisk=step["requires_ramdisk"])
+    return [dict(_with_child_keys(_public(step, user.get("args")), user), requires_ramdisk=step["requires_ramdisk"])
             for step, user in resolved]
 
 
@@ -197,11 +247,7 @@ def _check_user_schema(steps: Any, kind: str) -> None:
         if not ((isinstance(order, int) and not isinstance(order, bool) and order >= 0)
                 or (isinstance(order, str) and order.isdigit() and order.isascii())):
             raise bad(f"{order!r} is not valid under any of the given schemas")
-        if "execute_on_child_nodes" in step and not isinstance(step["execute_on_child_nodes"], bool):
-            raise bad(f"{step['execute_on_child_nodes']!r} is not of type 'boolean'")
-        if step.get("execute_on_child_nodes") or "limit_child_node_execution" in step:
-            raise errors.InvalidParameterValue(  # child-node execution is not implemented by Ironworks
-                f"Executing {kind} steps on child nodes is not supported by Ironworks.")
+        _check_child_keys(step, bad)
 
 
 def validate_user_deploy_steps(driver: Driver, steps: Any) -> list[dict[str, Any]]:

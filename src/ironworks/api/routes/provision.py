@@ -8,6 +8,8 @@ from starlette.routing import Route
 
 from ironworks import errors
 from ironworks.api.common import MAX_LIMIT, Ctx, Reply, endpoint
+from ironworks.auth import policy
+from ironworks.auth.identity import Forbidden
 from ironworks.conductor import intake
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.history import HistoryRepo
@@ -25,12 +27,25 @@ def _requester(ctx: Ctx) -> dict[str, str | None]:
     return {"user": ctx.identity.user, "project": ctx.identity.project}
 
 
+def _may_use_child(ctx: Ctx, body: Any) -> Any:
+    """A child node named by a step (API 1.83) needs the caller's provision rights on it: 404 when the caller
+    cannot see it, 403 when it may not act on it (Ironic's ``check_node_policy_and_retrieve``)."""
+    def check(child: Record) -> None:
+        if not policy.allowed(ctx.identity, "baremetal:node:get", child):
+            raise errors.NodeNotFound(node=child["uuid"])
+        for action in policy.provision_actions(body):
+            if not policy.allowed(ctx.identity, action, child):
+                raise Forbidden(action=action)
+    return check
+
+
 def set_provision_state(ctx: Ctx) -> Any:
     ctx.check_params(())
     node = intake.find(ctx.services, ctx.path_params["node"], ctx.version)
     project = None if ctx.identity.is_admin else ctx.identity.project or ""
-    intake.provision(ctx.services, node, ctx.json_object(), ctx.version, ctx.request_id, project,
-                     requester=_requester(ctx))
+    body = ctx.json_object()
+    intake.provision(ctx.services, node, body, ctx.version, ctx.request_id, project,
+                     requester=_requester(ctx), may_use=_may_use_child(ctx, body))
     return Reply(202, headers=_states_location(ctx))
 
 
