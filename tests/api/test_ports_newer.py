@@ -154,10 +154,11 @@ def test_port_node_ident_boundary(service, api):
 
 
 # --- 1.98 `~` and `/` in attribute keys ------------------------------------------------------------------------
-@pytest.mark.parametrize("resource", ["ports", "portgroups"])
+@pytest.mark.parametrize("resource", ["ports", "portgroups", "nodes"])
 def test_escaped_keys_in_patch_paths_boundary(service, api, resource):
     node = make_node(api)
-    made = make_port(api, node, M1) if resource == "ports" else make_pg(api, node, name="bond0")
+    made = {"ports": lambda: make_port(api, node, M1), "portgroups": lambda: make_pg(api, node, name="bond0"),
+            "nodes": lambda: node}[resource]()
     path = f"/v1/{resource}/{made['uuid']}"
     patch = [
         {"op": "add", "path": "/extra/rack~1row", "value": 1},

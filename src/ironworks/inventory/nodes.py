@@ -105,7 +105,7 @@ def _editable_doc(node: Record) -> dict[str, Any]:
 
 
 def update(svc: Services, ident: str, patch: Any, version: int, reset_interfaces: bool | None = None) -> Record:
-    ops = jsonpatch.validate_patch(patch, schema.PATCHABLE, schema.INTERNAL)
+    ops = jsonpatch.validate_patch(patch, schema.PATCHABLE, schema.INTERNAL, escapes=version >= mv.PATCH_SPECIAL_CHARS)
     for op in ops:
         field = op["segments"][0]
         since = mv.NODE_FIELDS.get(field)
