@@ -129,6 +129,15 @@ class Ctx:
             raise errors.Invalid(f'Field(s) "{", ".join(bad)}" are not valid')
         return fields
 
+    def q_detail_or_fields(self, valid: Iterable[str]) -> tuple[bool, list[str] | None]:
+        """``?detail=`` and ``?fields=`` of a list that has no ``/detail`` path: one or the other, as Ironic."""
+        raw = self.q_str("detail")
+        detail = parse_bool("detail", raw) if raw is not None else False
+        fields = self.q_fields(valid)
+        if fields is not None and detail:
+            raise errors.Invalid("Can not specify ?detail=True and fields in the same request.")
+        return detail, fields
+
     def q_pagination(self, sortable: Iterable[str]) -> tuple[int, str | None, str, str]:
         limit = self.q_int("limit")
         if limit is None:

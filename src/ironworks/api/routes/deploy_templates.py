@@ -13,7 +13,7 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks import errors
-from ironworks.api.common import Ctx, Reply, endpoint, parse_bool
+from ironworks.api.common import Ctx, Reply, endpoint
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.deploy_templates import SORTABLE
 from ironworks.inventory import deploy_templates as inventory
@@ -51,10 +51,7 @@ def render(ctx: Ctx, record: Record, fields: list[str] | tuple[str, ...] | None 
 def list_templates(ctx: Ctx) -> Any:
     _require(ctx)
     ctx.check_params(_LIST_PARAMS)
-    detail = parse_bool("detail", ctx.q_str("detail")) if ctx.q_str("detail") is not None else False
-    fields = ctx.q_fields(FIELDS)
-    if fields is not None and detail:
-        raise errors.Invalid("Can not specify ?detail=True and fields in the same request.")
+    detail, fields = ctx.q_detail_or_fields(FIELDS)
     limit, marker, sort_key, sort_dir = ctx.q_pagination(SORTABLE)
     records = ctx.services.deploy_templates.list(sort_key=sort_key, sort_dir=sort_dir, marker=marker, limit=limit)
     shown = fields if fields is not None else (list(FIELDS) if detail else list(DEFAULT_LIST_FIELDS))

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks import errors
-from ironworks.api.common import Ctx, Reply, endpoint, parse_bool
+from ironworks.api.common import Ctx, Reply, endpoint
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.inspection_rules import SORTABLE, InspectionRuleRepo
 from ironworks.inventory.inspection_rules import service
@@ -62,10 +62,7 @@ def render(ctx: Ctx, record: Record, fields: list[str] | tuple[str, ...] | None 
 def list_rules(ctx: Ctx) -> Any:
     _require(ctx)
     ctx.check_params(_LIST_PARAMS)
-    detail = parse_bool("detail", ctx.q_str("detail")) if ctx.q_str("detail") is not None else False
-    fields = ctx.q_fields(FIELDS)
-    if fields is not None and detail:
-        raise errors.Invalid("Can not specify ?detail=True and fields in the same request.")
+    detail, fields = ctx.q_detail_or_fields(FIELDS)
     sort_key = ctx.q_str("sort_key")
     if sort_key in ("actions", "conditions"):
         raise errors.InvalidParameterValue(f"The sort_key value {sort_key} is an invalid field for sorting")

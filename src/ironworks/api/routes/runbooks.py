@@ -14,7 +14,7 @@ from typing import Any
 from starlette.routing import Route
 
 from ironworks import errors
-from ironworks.api.common import Ctx, Reply, endpoint, parse_bool
+from ironworks.api.common import Ctx, Reply, endpoint
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.runbooks import SORTABLE
 from ironworks.inventory import runbooks as inventory
@@ -72,10 +72,7 @@ def render(ctx: Ctx, record: Record, fields: list[str] | tuple[str, ...] | None 
 def list_runbooks(ctx: Ctx) -> Any:
     _require(ctx)
     ctx.check_params(_LIST_PARAMS)
-    detail = parse_bool("detail", ctx.q_str("detail")) if ctx.q_str("detail") is not None else False
-    fields = ctx.q_fields(_fields(ctx))
-    if fields is not None and detail:
-        raise errors.Invalid("Can not specify ?detail=True and fields in the same request.")
+    detail, fields = ctx.q_detail_or_fields(_fields(ctx))
     limit, marker, sort_key, sort_dir = ctx.q_pagination(SORTABLE)
     project = _project(ctx)
     if project is None and ctx.q_str("project"):
