@@ -91,26 +91,33 @@ def _fail(task: Task, message: str) -> None:
 
 
 # --- boot mode and secure boot (API 1.76) ------------------------------------------------------------------------
+def _converge(task: Task, field: str, label: str, desired: Any, read: Callable[[Task], Any],
+              apply: Callable[[Task, Any], None], failure: Callable[[str], str]) -> None:
+    """Read the BMC's value; if it differs from ``desired``, set it; record the result in ``field``."""
+    try:
+        current = read(task)
+    except Exception as exc:  # noqa: BLE001 - as Ironic: unknown current value, try to set it anyway
+        LOG.warning("Node %s: cannot read the %s before changing it: %s", task.uuid, label, exc)
+        current = None
+    if current is not None and current == desired:
+        LOG.info("Node %s: %s is already %s; no change", task.uuid, label, desired)
+        if task.node[field] != desired:
+            task.write(**{field: desired})
+        return
+    try:
+        apply(task, desired)
+    except Exception as exc:  # noqa: BLE001 - every failure is reported in last_error
+        _fail(task, failure(_text(exc)))
+        return
+    LOG.info("Node %s: %s set to %s", task.uuid, label, desired)
+    task.write(**{field: desired})
+
+
 def set_boot_mode(svc: Services, node: Record, mode: str, request_id: str) -> None:
     def work(task: Task) -> None:
         impl = _management(task)
-        try:
-            current = impl.get_boot_mode(task)
-        except Exception as exc:  # noqa: BLE001 - as Ironic: unknown current mode, try to set it anyway
-            LOG.warning("Node %s: cannot read the boot mode before changing it: %s", task.uuid, exc)
-            current = None
-        if current is not None and current == mode:
-            LOG.info("Node %s: boot mode is already %s; no change", task.uuid, mode)
-            if task.node["boot_mode"] != mode:
-                task.write(boot_mode=mode)
-            return
-        try:
-            impl.set_boot_mode(task, mode)
-        except Exception as exc:  # noqa: BLE001 - every failure is reported in last_error
-            _fail(task, f"Failed to change boot mode to '{mode}: {_text(exc)}")  # sic: Ironic's quote
-            return
-        LOG.info("Node %s: boot mode changed to %s", task.uuid, mode)
-        task.write(boot_mode=mode)
+        _converge(task, "boot_mode", "boot mode", mode, impl.get_boot_mode, impl.set_boot_mode,
+                  lambda why: f"Failed to change boot mode to '{mode}: {why}")  # sic: Ironic's quote
 
     _spawn(svc, node, "changing node boot mode", "boot_mode", {"target": mode}, work, request_id)
 
@@ -118,23 +125,8 @@ def set_boot_mode(svc: Services, node: Record, mode: str, request_id: str) -> No
 def set_secure_boot(svc: Services, node: Record, enabled: bool, request_id: str) -> None:
     def work(task: Task) -> None:
         impl = _management(task)
-        try:
-            current = impl.get_secure_boot_state(task)
-        except Exception as exc:  # noqa: BLE001 - as Ironic: unknown current state, try to set it anyway
-            LOG.warning("Node %s: cannot read the secure boot state before changing it: %s", task.uuid, exc)
-            current = None
-        if current is not None and current == enabled:
-            LOG.info("Node %s: secure boot is already %s; no change", task.uuid, enabled)
-            if task.node["secure_boot"] != enabled:
-                task.write(secure_boot=enabled)
-            return
-        try:
-            impl.set_secure_boot_state(task, enabled)
-        except Exception as exc:  # noqa: BLE001 - every failure is reported in last_error
-            _fail(task, f"Failed to change secure_boot state to '{enabled}': {_text(exc)}")
-            return
-        LOG.info("Node %s: secure boot set to %s", task.uuid, enabled)
-        task.write(secure_boot=enabled)
+        _converge(task, "secure_boot", "secure boot", enabled, impl.get_secure_boot_state, impl.set_secure_boot_state,
+                  lambda why: f"Failed to change secure_boot state to '{enabled}': {why}")
 
     _spawn(svc, node, "changing node secure boot", "secure_boot", {"target": enabled}, work, request_id)
 
