@@ -8,6 +8,7 @@ Admin only (auth/hook.py: Ironic's ``baremetal:deploy_template:*`` are system-sc
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.routing import Route
@@ -35,17 +36,22 @@ def _require(ctx: Ctx) -> None:
         raise err
 
 
-def render(ctx: Ctx, record: Record, fields: list[str] | tuple[str, ...] | None = None) -> dict[str, Any]:
+def render_steps_record(ctx: Ctx, record: Record, fields: Iterable[str], resource: str) -> dict[str, Any]:
+    """A deploy template or a runbook as Ironic shows it: times in ISO 8601, step arguments' secrets masked."""
     out: dict[str, Any] = {}
-    for field in FIELDS if fields is None else fields:
+    for field in fields:
         value = record[field]
         if field in ("created_at", "updated_at"):
             value = iso(value)
         elif field == "steps":
             value = [dict(s, args=mask_secrets(s.get("args") or {})) for s in value]
         out[field] = value
-    out["links"] = ctx.links("deploy_templates", record["uuid"])
+    out["links"] = ctx.links(resource, record["uuid"])
     return out
+
+
+def render(ctx: Ctx, record: Record, fields: list[str] | tuple[str, ...] | None = None) -> dict[str, Any]:
+    return render_steps_record(ctx, record, FIELDS if fields is None else fields, "deploy_templates")
 
 
 def list_templates(ctx: Ctx) -> Any:

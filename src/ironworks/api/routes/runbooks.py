@@ -15,12 +15,11 @@ from starlette.routing import Route
 
 from ironworks import errors
 from ironworks.api.common import Ctx, Reply, endpoint
+from ironworks.api.routes.deploy_templates import render_steps_record
 from ironworks.db.repos.base import Record
 from ironworks.db.repos.runbooks import SORTABLE
 from ironworks.inventory import runbooks as inventory
-from ironworks.logs import mask_secrets
 from ironworks.resources import microversion as mv
-from ironworks.resources.timestamps import iso
 
 FIELDS = ("uuid", "name", "steps", "disable_ramdisk", "public", "owner", "extra", "created_at", "updated_at")
 FIELDS_112 = ("description", "traits")
@@ -57,16 +56,7 @@ def _fields(ctx: Ctx) -> tuple[str, ...]:
 
 
 def render(ctx: Ctx, record: Record, fields: list[str] | tuple[str, ...] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for field in _fields(ctx) if fields is None else fields:
-        value = record[field]
-        if field in ("created_at", "updated_at"):
-            value = iso(value)
-        elif field == "steps":
-            value = [dict(s, args=mask_secrets(s.get("args") or {})) for s in value]
-        out[field] = value
-    out["links"] = ctx.links("runbooks", record["uuid"])
-    return out
+    return render_steps_record(ctx, record, _fields(ctx) if fields is None else fields, "runbooks")
 
 
 def list_runbooks(ctx: Ctx) -> Any:
